@@ -1,0 +1,58 @@
+# paradox: two commands do everything (see README.md).
+#   make reproduce   full-mode run of every notebook; rewrites figures/, results/ and the stored outputs
+#   make test        unit tests + every notebook under nbval, in fast mode (what CI runs)
+#   make lab         JupyterLab on notebooks/
+SHELL := /bin/bash
+VENV  := .venv
+PY    := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+# Pinned versions the committed numbers were made with; pyproject.toml holds the ranges.
+CONSTRAINTS := $(wildcard constraints.txt)
+
+.PHONY: all venv test test-slow reproduce notebooks data lab lock clean
+
+all: test
+
+# Bootstrap: find a Python >= 3.12 by itself, create .venv, install the package with its extras.
+$(STAMP): pyproject.toml $(CONSTRAINTS) scripts/find_python.sh
+	@set -e; if [ ! -x $(PY) ]; then \
+	  py=$$(scripts/find_python.sh); echo "Creating $(VENV) with $$py"; \
+	  "$$py" -m venv $(VENV); fi
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet $(if $(CONSTRAINTS),-c $(CONSTRAINTS)) -e '.[notebooks,test]'
+	$(PY) -m ipykernel install --sys-prefix --name paradox --display-name "Python (paradox)" >/dev/null
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+# Fast mode: real sampling with fewer draws. Verdict cells are compared by nbval (NBVAL_CHECK_OUTPUT).
+test: $(STAMP)
+	PARADOX_MODE=fast MPLBACKEND=Agg $(PY) -m pytest tests $(NOTEBOOKS) --nbval-lax --nbval-current-env --nbval-cell-timeout=900
+
+test-slow: $(STAMP)
+	PARADOX_MODE=fast MPLBACKEND=Agg $(PY) -m pytest tests -m slow
+
+# Regenerate the synthetic survey from its seed (byte-identical to the committed file).
+data: $(STAMP)
+	$(PY) -m paradox.cli simulate
+
+# Full mode: regenerate data, then execute every notebook in place, writing figures/ and results/.
+reproduce: data notebooks
+
+notebooks: $(STAMP)
+	@set -e; for nb in $(NOTEBOOKS); do \
+	  echo "== $$nb"; \
+	  PARADOX_MODE=full MPLBACKEND=Agg $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
+	    --ExecutePreprocessor.kernel_name=paradox --ExecutePreprocessor.timeout=3600 "$$nb"; \
+	done
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/
+
+# Re-pin the exact versions in constraints.txt from the current .venv.
+lock: $(STAMP)
+	$(PY) -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
+
+clean:
+	rm -rf $(VENV) build .pytest_cache

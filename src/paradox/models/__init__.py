@@ -1,0 +1,1 @@
+"""Statistical models. `sampling` runs and checks MCMC; `srp` holds the service-recovery-paradox models."""

@@ -1,0 +1,123 @@
+"""Running the sampler and checking that it converged, the same way everywhere."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import pymc as pm
+import xarray as xr
+
+from paradox.settings import SamplerSettings
+
+
+class ConvergenceError(RuntimeError):
+    """Raised when R-hat, ESS or divergences fail their thresholds."""
+
+
+@dataclass(frozen=True)
+class ConvergenceThresholds:
+    """Thresholds after Vehtari et al. (2021): R-hat below 1.01, bulk and tail ESS of
+    at least 100 per chain, and no divergent transitions."""
+
+    max_rhat: float = 1.01
+    min_ess_per_chain: float = 100.0
+    max_divergences: int = 0
+
+
+def sample(
+    model: pm.Model,
+    settings: SamplerSettings,
+    *,
+    var_names: list[str] | None = None,
+    log_likelihood: bool = False,
+) -> xr.DataTree:
+    """Draw from the posterior of `model` with the settings' sampler, seed and sizes.
+
+    The NUTS implementation is always passed explicitly (see settings.DEFAULT_NUTS_SAMPLER).
+    """
+    with model:
+        idata = pm.sample(
+            draws=settings.draws,
+            tune=settings.tune,
+            chains=settings.chains,
+            cores=min(settings.chains, 2),
+            random_seed=settings.seed,
+            nuts_sampler=settings.nuts_sampler,
+            target_accept=settings.target_accept,
+            var_names=var_names,
+            quiet=True,
+            progressbar=False,
+            compute_convergence_checks=False,
+        )
+        if log_likelihood:
+            pm.compute_log_likelihood(idata, progressbar=False)
+    return idata
+
+
+def sample_prior_predictive(model: pm.Model, settings: SamplerSettings, draws: int = 500) -> xr.DataTree:
+    with model:
+        return pm.sample_prior_predictive(draws=draws, random_seed=settings.seed)
+
+
+def sample_posterior_predictive(model: pm.Model, idata: xr.DataTree, settings: SamplerSettings) -> xr.DataTree:
+    with model:
+        return pm.sample_posterior_predictive(idata, random_seed=settings.seed, progressbar=False)
+
+
+def convergence_report(
+    idata: xr.DataTree,
+    var_names: list[str] | None = None,
+    thresholds: ConvergenceThresholds = ConvergenceThresholds(),
+) -> pd.DataFrame:
+    """One row per check: worst R-hat, smallest bulk and tail ESS, divergences; each with pass/fail."""
+    posterior = idata["posterior"].to_dataset()
+    if var_names is not None:
+        posterior = posterior[var_names]
+    n_chains = posterior.sizes["chain"]
+    rhat = az.rhat(posterior)
+    ess_bulk = az.ess(posterior, method="bulk")
+    ess_tail = az.ess(posterior, method="tail")
+
+    def worst(ds: xr.Dataset, how) -> tuple[float, str]:
+        best_val, best_name = None, ""
+        for name, da in ds.data_vars.items():
+            values = np.asarray(da.values, dtype=float).ravel()
+            values = values[np.isfinite(values)]
+            if values.size == 0:
+                continue
+            v = how(values)
+            if best_val is None or how([best_val, v]) == v:
+                best_val, best_name = float(v), name
+        return (np.nan if best_val is None else best_val), best_name
+
+    max_rhat, rhat_var = worst(rhat, np.max)
+    min_bulk, bulk_var = worst(ess_bulk, np.min)
+    min_tail, tail_var = worst(ess_tail, np.min)
+    divergences = int(idata["sample_stats"]["diverging"].sum()) if "diverging" in idata["sample_stats"] else int(
+        idata["sample_stats"]["divergences"].sum()
+    )
+    min_ess = thresholds.min_ess_per_chain * n_chains
+    rows = [
+        ("max R-hat", max_rhat, f"< {thresholds.max_rhat}", max_rhat < thresholds.max_rhat, rhat_var),
+        ("min bulk ESS", min_bulk, f">= {min_ess:g}", min_bulk >= min_ess, bulk_var),
+        ("min tail ESS", min_tail, f">= {min_ess:g}", min_tail >= min_ess, tail_var),
+        ("divergences", divergences, f"<= {thresholds.max_divergences}", divergences <= thresholds.max_divergences, ""),
+    ]
+    return pd.DataFrame(rows, columns=["check", "value", "threshold", "passed", "worst_variable"]).set_index("check")
+
+
+def assert_converged(
+    idata: xr.DataTree,
+    var_names: list[str] | None = None,
+    thresholds: ConvergenceThresholds = ConvergenceThresholds(),
+) -> pd.DataFrame:
+    """Raise ConvergenceError, naming each failed check, unless every check passes."""
+    report = convergence_report(idata, var_names, thresholds)
+    failed = report[~report["passed"]]
+    if len(failed):
+        lines = [f"{check}: {row.value:.4g} (needs {row.threshold}; worst: {row.worst_variable or '-'})" for check, row in failed.iterrows()]
+        raise ConvergenceError("Sampling did not converge:\n  " + "\n  ".join(lines))
+    return report
