@@ -1,0 +1,167 @@
+"""The experimental design, read from an editable YAML file (data/design/).
+
+The design says which experiments there are (one per moderator of the paradox), which
+cells each has, the satisfaction scale, and the assumptions of the synthetic survey.
+Models and hypotheses read cell roles from here, so an edited design flows everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from paradox.data import Survey, SurveySpec
+from paradox.errors import InputError
+from paradox.settings import DATA_DIR
+
+DEFAULT_DESIGN = DATA_DIR / "design" / "magnini2007_design.yaml"
+
+#: The three between-subject cells of every experiment, in model order (the control first).
+NO_FAILURE = "no_failure"
+RECOVERY_LEVELS = ("recovery_favourable", "recovery_unfavourable")
+CELLS = (NO_FAILURE, *RECOVERY_LEVELS)
+
+#: Column names of the survey file the design describes.
+RESPONDENT = "respondent_id"
+EXPERIMENT = "experiment"
+CELL = "cell"
+LEVEL = "level"
+
+
+@dataclass(frozen=True)
+class Experiment:
+    moderator: str
+    hypothesis: str
+    statement: str
+    favourable: str
+    unfavourable: str
+    n_per_cell: int
+
+    def level_of(self, cell: str) -> str:
+        """The moderator level a cell stands for ('-' for the no-failure control)."""
+        return {NO_FAILURE: "-", "recovery_favourable": self.favourable, "recovery_unfavourable": self.unfavourable}[cell]
+
+
+@dataclass(frozen=True)
+class Simulation:
+    seed: int
+    respondent_sd: float
+    cutpoints: tuple[float, ...]
+    item_shift: dict[str, float]
+    effects: dict[str, dict[str, float]]
+
+
+@dataclass(frozen=True)
+class Design:
+    path: Path
+    citation: str
+    setting: str
+    scale_points: int
+    items: dict[str, str]
+    experiments: tuple[Experiment, ...]
+    simulation: Simulation
+
+    @property
+    def moderators(self) -> list[str]:
+        return [e.moderator for e in self.experiments]
+
+    def experiment(self, moderator: str) -> Experiment:
+        for e in self.experiments:
+            if e.moderator == moderator:
+                return e
+        raise KeyError(f"no experiment for moderator {moderator!r}; the design has {self.moderators}")
+
+    def table(self) -> "pd.DataFrame":
+        """The experiments as a table: hypothesis, moderator, levels and cell size."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            [(e.hypothesis, e.moderator, e.favourable, e.unfavourable, e.n_per_cell) for e in self.experiments],
+            columns=["hypothesis", "moderator", "favourable level", "unfavourable level", "n per cell"],
+        ).set_index("hypothesis")
+
+    def survey_spec(self, min_cell_size: int = 2) -> SurveySpec:
+        """How a survey file with this design is laid out (wide: one row per respondent)."""
+        return SurveySpec(
+            respondent=RESPONDENT,
+            items=tuple(self.items),
+            scale=(1, self.scale_points),
+            factors={EXPERIMENT: tuple(self.moderators), CELL: CELLS},
+            min_cell_size=min_cell_size,
+        )
+
+
+def load_design(path: str | Path = DEFAULT_DESIGN) -> Design:
+    """Read and check a design file; a missing or malformed key is an InputError naming it."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise InputError("no such design file", file=path) from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"not valid YAML: {exc}", file=path) from None
+
+    def get(mapping, key, where):
+        if not isinstance(mapping, dict) or key not in mapping:
+            raise InputError("missing key", file=path, column=f"{where}{key}")
+        value = mapping[key]
+        # Fields annotated with their source are {value: ..., source: ...}.
+        return value["value"] if isinstance(value, dict) and "value" in value else value
+
+    study, scale, sim = get(raw, "study", ""), get(raw, "scale", ""), get(raw, "simulation", "")
+    experiments = tuple(
+        Experiment(
+            moderator=str(get(e, "moderator", f"experiments[{i}].")),
+            hypothesis=str(get(e, "hypothesis", f"experiments[{i}].")),
+            statement=str(get(e, "statement", f"experiments[{i}].")),
+            favourable=str(get(e, "favourable", f"experiments[{i}].")),
+            unfavourable=str(get(e, "unfavourable", f"experiments[{i}].")),
+            n_per_cell=int(get(e, "n_per_cell", f"experiments[{i}].")),
+        )
+        for i, e in enumerate(get(raw, "experiments", ""))
+    )
+    items = {str(k): str(v) for k, v in get(scale, "items", "scale.").items()}
+    points = int(get(scale, "points", "scale."))
+    cutpoints = tuple(float(c) for c in get(sim, "cutpoints", "simulation."))
+    if len(cutpoints) != points - 1 or list(cutpoints) != sorted(cutpoints):
+        raise InputError(f"needs {points - 1} increasing cutpoints for a {points}-point scale", file=path,
+                         column="simulation.cutpoints")
+    effects = {str(m): {str(c): float(v) for c, v in cells.items()} for m, cells in get(sim, "effects", "simulation.").items()}
+    for e in experiments:
+        if set(effects.get(e.moderator, {})) != set(RECOVERY_LEVELS):
+            raise InputError(f"needs one effect for each of {', '.join(RECOVERY_LEVELS)}", file=path,
+                             column=f"simulation.effects.{e.moderator}")
+    item_shift = {str(k): float(v) for k, v in get(sim, "item_shift", "simulation.").items()}
+    if set(item_shift) != set(items):
+        raise InputError(f"needs one shift for each item ({', '.join(items)})", file=path, column="simulation.item_shift")
+    return Design(
+        path=path,
+        citation=str(get(study, "citation", "study.")),
+        setting=str(get(study, "setting", "study.")),
+        scale_points=points,
+        items=items,
+        experiments=experiments,
+        simulation=Simulation(
+            seed=int(get(sim, "seed", "simulation.")),
+            respondent_sd=float(get(sim, "respondent_sd", "simulation.")),
+            cutpoints=cutpoints,
+            item_shift=item_shift,
+            effects=effects,
+        ),
+    )
+
+
+def experiment_survey(survey: Survey, moderator: str) -> Survey:
+    """The part of an SRP survey that belongs to one experiment (one moderator)."""
+    keep = survey.answers[EXPERIMENT] == moderator
+    if not keep.any():
+        raise KeyError(f"the survey has no respondents in experiment {moderator!r}")
+    return Survey(
+        answers=survey.answers[keep].reset_index(drop=True),
+        respondents=survey.respondents[survey.respondents[EXPERIMENT] == moderator].reset_index(drop=True),
+        spec=survey.spec,
+        source=survey.source,
+        missing=survey.missing,
+    )

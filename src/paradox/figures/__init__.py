@@ -1,0 +1,26 @@
+"""Figures. Each function draws one figure from fitted results and returns the matplotlib Figure;
+`save` writes it where the run settings say (figures/ in full mode, build/ in fast mode).
+
+Modules: `srp` (the paradox tests), `meta` (meta-analysis), `regression` (paradox fit).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+
+#: Same look everywhere; no timestamps in the files so a re-run rewrites identical bytes.
+STYLE = {"figure.dpi": 110, "savefig.dpi": 110, "axes.spines.top": False, "axes.spines.right": False, "font.size": 10}
+PNG_METADATA = {"Software": None}
+
+
+def save(fig: plt.Figure, directory: str | Path, name: str) -> Path:
+    """Save `fig` as directory/name.png (directory created if needed) and return the path."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.png"
+    fig.savefig(path, bbox_inches="tight", metadata=PNG_METADATA)
+    # Let go of pyplot's reference: notebooks show the figure by ending a cell with it.
+    plt.close(fig)
+    return path

@@ -1,0 +1,190 @@
+"""Figures of the paradox tests. Each takes tables or posteriors from paradox.models.srp /
+paradox.hypotheses and returns a matplotlib Figure; `paradox.figures.save` writes it."""
+
+from __future__ import annotations
+
+import arviz_plots as azp
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from paradox.data import Survey
+from paradox.design import CELL, CELLS, EXPERIMENT
+from paradox.figures import STYLE
+from paradox.hypotheses import DECISION_PROBABILITY, INTERVAL
+
+CELL_COLOURS = {"no_failure": "#7f7f7f", "recovery_favourable": "#1b9e77", "recovery_unfavourable": "#d95f02"}
+CELL_LABELS = {"no_failure": "no failure", "recovery_favourable": "recovery, favourable level",
+               "recovery_unfavourable": "recovery, unfavourable level"}
+
+
+def _experiments(survey: Survey) -> list[str]:
+    present = survey.respondents[EXPERIMENT]
+    return [e for e in present.cat.categories if (present == e).any()]
+
+
+def plot_paradox_concept() -> plt.Figure:
+    """A schematic (no data): satisfaction over a service encounter with and without a failure."""
+    t = np.linspace(0, 10, 400)
+    no_failure = np.full_like(t, 5.0)
+    dip = -2.2 * np.exp(-((t - 4.0) ** 2) / 0.8)
+    rise = 0.8 / (1 + np.exp(-(t - 6.0) * 2.5))
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(6, 3))
+        ax.plot(t, no_failure, color=CELL_COLOURS["no_failure"], label="no failure")
+        ax.plot(t, 5.0 + dip + rise, color=CELL_COLOURS["recovery_favourable"], label="failure, then excellent recovery")
+        ax.annotate("failure", (4.0, 2.9), xytext=(1.6, 2.6), arrowprops={"arrowstyle": "->"})
+        ax.annotate("the paradox:\nhigher than never failing", (9.3, 5.8), xytext=(6.4, 3.4), arrowprops={"arrowstyle": "->"})
+        ax.set_xticks([])
+        ax.set_xlabel("time through the service encounter")
+        ax.set_ylabel("satisfaction")
+        ax.set_ylim(2, 7)
+        ax.legend(frameon=False, loc="lower left", fontsize=8)
+        ax.set_title("The service recovery paradox (schematic, not data)", fontsize=10)
+        fig.tight_layout()
+    return fig
+
+
+def plot_answer_distribution(survey: Survey) -> plt.Figure:
+    """Share of each answer (all items pooled) per cell: one panel per experiment."""
+    experiments = _experiments(survey)
+    categories = np.arange(survey.spec.scale[0], survey.spec.scale[1] + 1)
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, len(experiments), figsize=(3.6 * len(experiments), 3.0), sharey=True, squeeze=False)
+        width = 0.8 / len(CELLS)
+        for ax, experiment in zip(axes[0], experiments):
+            sub = survey.answers[survey.answers[EXPERIMENT] == experiment]
+            for k, cell in enumerate(CELLS):
+                share = sub.loc[sub[CELL] == cell, "answer"].value_counts(normalize=True).reindex(categories, fill_value=0)
+                ax.bar(categories + (k - 1) * width, share.values, width, color=CELL_COLOURS[cell], label=CELL_LABELS[cell])
+            ax.set_title(experiment)
+            ax.set_xlabel("answer")
+            ax.set_xticks(categories)
+        axes[0, 0].set_ylabel("share of answers")
+        axes[0, -1].legend(frameon=False, fontsize=8)
+        fig.tight_layout()
+    return fig
+
+
+def plot_cell_means(cells: pd.DataFrame) -> plt.Figure:
+    """Mean satisfaction (respondents' scale means) per cell with a 95% t interval."""
+    from scipy import stats
+
+    experiments = list(dict.fromkeys(cells[EXPERIMENT]))
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(1.9 * len(experiments) + 1.5, 3.2))
+        for i, experiment in enumerate(experiments):
+            sub = cells[cells[EXPERIMENT] == experiment].set_index(CELL)
+            for k, cell in enumerate(CELLS):
+                row = sub.loc[cell]
+                half = stats.t.ppf(0.975, row["n"] - 1) * row["sd"] / np.sqrt(row["n"])
+                ax.errorbar(i + (k - 1) * 0.22, row["mean"], yerr=half, fmt="o", color=CELL_COLOURS[cell],
+                            label=CELL_LABELS[cell] if i == 0 else None, capsize=3)
+        ax.set_xticks(range(len(experiments)), experiments)
+        ax.set_ylabel("mean satisfaction (scale points)")
+        ax.legend(frameon=False, fontsize=8, loc="lower left")
+        fig.tight_layout()
+    return fig
+
+
+def _cell_shares(answers: np.ndarray, groups: np.ndarray, group_names: list[str], n_categories: int) -> np.ndarray:
+    """Share of each category per group: answers (..., obs) -> (..., group, category)."""
+    out = np.empty(answers.shape[:-1] + (len(group_names), n_categories))
+    for g in range(len(group_names)):
+        in_group = answers[..., groups == g]
+        for c in range(n_categories):
+            out[..., g, c] = (in_group == c).mean(axis=-1)
+    return out
+
+
+def plot_predictive_check(pred: xr.DataTree, survey: Survey, group: str = "posterior_predictive") -> plt.Figure:
+    """Observed share of each answer per cell (dots) against the model's predictive 95% bands.
+
+    `group` is "prior_predictive" (does the prior allow plausible surveys?) or
+    "posterior_predictive" (does the fitted model reproduce this one?).
+    """
+    draws = pred[group]["satisfaction"].values  # (chain, draw, answer), categories 0..K-1
+    draws = draws.reshape(-1, draws.shape[-1])
+    labels = (survey.answers[EXPERIMENT].astype(str) + " / " + survey.answers[CELL].astype(str)).to_numpy()
+    names = [f"{e} / {c}" for e in _experiments(survey) for c in CELLS]
+    groups = pd.Categorical(labels, categories=names).codes
+    k = survey.spec.n_categories
+    observed = _cell_shares((survey.answers["answer"].to_numpy() - survey.spec.scale[0])[None, :], groups, names, k)[0]
+    predicted = _cell_shares(draws, groups, names, k)
+    lo, hi = np.quantile(predicted, [(1 - INTERVAL) / 2, 1 - (1 - INTERVAL) / 2], axis=0)
+    categories = np.arange(survey.spec.scale[0], survey.spec.scale[1] + 1)
+    experiments = _experiments(survey)
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(len(experiments), len(CELLS), figsize=(9, 2.1 * len(experiments) + 0.6),
+                                 sharex=True, sharey=True, squeeze=False)
+        for g, name in enumerate(names):
+            ax = axes[g // len(CELLS), g % len(CELLS)]
+            ax.fill_between(categories, lo[g], hi[g], step="mid", alpha=0.3, color="#377eb8", label="predicted (95%)")
+            ax.plot(categories, observed[g], "o", color="black", ms=4, label="observed")
+            ax.set_title(name, fontsize=9)
+        for ax in axes[-1]:
+            ax.set_xlabel("answer")
+            ax.set_xticks(categories)
+        axes[0, 0].legend(frameon=False, fontsize=8)
+        fig.supylabel("share of answers")
+        fig.suptitle(group.replace("_", " "), fontsize=10)
+        fig.tight_layout()
+    return fig
+
+
+def plot_recovery_effects(tests: pd.DataFrame, scale: str) -> plt.Figure:
+    """delta = recovery - no failure at each moderator level, with 95% intervals; zero marks no paradox."""
+    sub = tests[(tests["scale"] == scale) & (tests["quantity"] != "difference")]
+    experiments = list(dict.fromkeys(sub["experiment"]))
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(5.5, 0.8 * len(experiments) + 1.2))
+        for i, experiment in enumerate(experiments):
+            for k, quantity in enumerate(("favourable", "unfavourable")):
+                row = sub[(sub["experiment"] == experiment) & (sub["quantity"] == quantity)].iloc[0]
+                y = i + (0.15 if k == 0 else -0.15)
+                colour = CELL_COLOURS[f"recovery_{quantity}"]
+                ax.plot([row["lower"], row["upper"]], [y, y], color=colour, lw=2)
+                ax.plot(row["mean"], y, "o", color=colour, label=f"{quantity} level" if i == 0 else None)
+        ax.axvline(0, color="black", lw=0.8, ls="--")
+        ax.set_yticks(range(len(experiments)), experiments)
+        ax.invert_yaxis()
+        ax.set_xlabel(f"recovery minus no failure: {scale}")
+        ax.set_title("Satisfaction after recovery vs no failure (> 0: a paradox)", fontsize=10)
+        ax.legend(frameon=False, fontsize=8)
+        fig.tight_layout()
+    return fig
+
+
+def plot_hypothesis_tests(tests: pd.DataFrame) -> plt.Figure:
+    """The hypothesis itself: delta_favourable - delta_unfavourable per moderator, one panel per scale,
+    annotated with P(difference > 0)."""
+    diffs = tests[tests["quantity"] == "difference"]
+    scales = list(dict.fromkeys(diffs["scale"]))
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, len(scales), figsize=(4.8 * len(scales), 0.7 * diffs["experiment"].nunique() + 1.4),
+                                 squeeze=False)
+        for ax, scale in zip(axes[0], scales):
+            sub = diffs[diffs["scale"] == scale].reset_index(drop=True)
+            for i, row in sub.iterrows():
+                shown = row["p_positive"] >= DECISION_PROBABILITY
+                colour = "#1b9e77" if shown else "#7f7f7f"
+                ax.plot([row["lower"], row["upper"]], [i, i], color=colour, lw=2)
+                ax.plot(row["mean"], i, "o", color=colour)
+                ax.annotate(f"P(>0) = {row['p_positive']:.3f}", (row["upper"], i), xytext=(4, 0),
+                            textcoords="offset points", va="center", fontsize=8)
+            ax.axvline(0, color="black", lw=0.8, ls="--")
+            ax.set_yticks(range(len(sub)), sub["experiment"])
+            ax.invert_yaxis()
+            ax.set_xlabel(f"favourable minus unfavourable: {scale}")
+            ax.margins(x=0.35)
+        fig.suptitle("H1-H4: is the paradox more likely at the favourable level?", fontsize=10)
+        fig.tight_layout()
+    return fig
+
+
+def plot_rank_diagnostics(idata: xr.DataTree, var_names: list[str]) -> plt.Figure:
+    """Rank plots of the named parameters (arviz_plots): flat, overlapping chains mean good mixing."""
+    with plt.rc_context(STYLE):
+        pc = azp.plot_rank_dist(idata, var_names=var_names, backend="matplotlib")
+    return pc.viz["figure"].item() if hasattr(pc.viz["figure"], "item") else pc.viz["figure"]

@@ -1,0 +1,227 @@
+"""Models of the service recovery paradox (SRP) experiments.
+
+Three ways to estimate the same contrasts, from most to least detailed:
+
+(a) `ordinal_model`: a hierarchical cumulative-logit model of every answer
+    (respondent x item): respondent intercepts, item thresholds, and the effect of a
+    recovery at each moderator level relative to the no-failure control, partially pooled
+    across experiments when there are several.
+(b) `gaussian_model`: a normal model of each respondent's scale mean, fitted either from the
+    raw means or -- exactly the same posterior -- from each cell's n, mean and SD alone, so a
+    published table of cell statistics can be reanalysed.
+(c) `welch_tests`: the classical Welch t-test of each contrast, for comparison.
+
+Dims used throughout: experiment, recovery_level (favourable / unfavourable), cell
+(no_failure + the two recovery levels), item, cut, respondent, answer (one row per answer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytensor.tensor as pt
+from scipy import stats
+
+from paradox.data import Survey
+from paradox.design import CELL, CELLS, EXPERIMENT, NO_FAILURE, RECOVERY_LEVELS
+
+#: Short names of the recovery levels used as coordinates.
+LEVELS = ("favourable", "unfavourable")
+
+
+@dataclass(frozen=True)
+class OrdinalPriors:
+    """Priors of the ordinal model, on the logit scale. Weakly informative: an effect of 2 logits
+    moves a typical answer by about two scale points, so N(0, 1) allows large but not absurd effects."""
+
+    effect_sd: float = 1.0          # mean recovery effect at each level
+    effect_spread: float = 0.5      # HalfNormal scale of tau: how much experiments differ
+    cutpoint_sd: float = 2.5        # item thresholds
+    respondent_sd: float = 1.5      # HalfNormal scale of the respondent spread
+    baseline_sd: float = 1.0        # experiment baselines (zero-sum)
+
+
+@dataclass(frozen=True)
+class GaussianPriors:
+    """Priors of the Gaussian model, in scale points (1..K)."""
+
+    baseline_mean: float | None = None  # default: the scale's midpoint
+    baseline_sd: float = 1.5
+    effect_sd: float = 1.0
+    effect_spread: float = 0.5
+    sigma_scale: float = 1.5
+
+
+def _recovery_effects(n_experiments: int, effect_sd: float, effect_spread: float, pooled: bool) -> pt.TensorVariable:
+    """Effect of a recovery at each moderator level, relative to no failure: (experiment, recovery_level).
+
+    Pooled: effect = mean[level] + tau[level] * z[experiment, level] (non-centred, because with four
+    experiments the data say little about tau and the centred form samples badly).
+    """
+    if pooled and n_experiments > 1:
+        mean = pm.Normal("recovery_effect_mean", 0.0, effect_sd, dims="recovery_level")
+        # One spread for both levels: four experiments say little about tau, eight effects say more.
+        tau = pm.HalfNormal("recovery_effect_tau", effect_spread)
+        z = pm.Normal("recovery_effect_z", 0.0, 1.0, dims=("experiment", "recovery_level"))
+        return pm.Deterministic("recovery_effect", mean + tau * z, dims=("experiment", "recovery_level"))
+    return pm.Normal("recovery_effect", 0.0, effect_sd, dims=("experiment", "recovery_level"))
+
+
+def _cell_shift(effects: pt.TensorVariable) -> pt.TensorVariable:
+    """(experiment, cell) shifts with the no-failure control at zero."""
+    zeros = pt.zeros((effects.shape[0], 1))
+    return pt.concatenate([zeros, effects], axis=1)
+
+
+def _experiments_in(survey: Survey) -> list[str]:
+    return [e for e in survey.respondents[EXPERIMENT].cat.categories if (survey.respondents[EXPERIMENT] == e).any()]
+
+
+def coords_for(survey: Survey) -> dict[str, list]:
+    return {
+        "experiment": _experiments_in(survey),
+        "recovery_level": list(LEVELS),
+        "cell": list(CELLS),
+        "item": survey.items,
+        "cut": [f"{k}|{k + 1}" for k in range(1, survey.spec.n_categories)],
+    }
+
+
+def ordinal_model(survey: Survey, priors: OrdinalPriors = OrdinalPriors(), pooled: bool = True) -> pm.Model:
+    """Hierarchical cumulative-logit model of every answer.
+
+    eta[r, i] = respondent[r] + baseline[experiment(r)] + shift[experiment(r), cell(r)]
+    answer[r, i] ~ OrderedLogistic(eta[r, i], cutpoints[i])
+
+    There is no intercept: each item's cutpoints are free. Experiment baselines and respondent
+    intercepts are zero-sum for the same reason; respondent intercepts are non-centred.
+    """
+    answers = survey.answers
+    coords = coords_for(survey)
+    experiments = coords["experiment"]
+    respondent_codes, respondents = pd.factorize(answers["respondent"], sort=False)
+    coords["respondent"] = list(respondents)
+    coords["answer"] = np.arange(len(answers))
+    exp_idx = pd.Categorical(answers[EXPERIMENT].astype(str), categories=experiments).codes
+    cell_idx = pd.Categorical(answers[CELL].astype(str), categories=CELLS).codes
+    item_idx = answers["item"].cat.codes.to_numpy()
+    n_cut = survey.spec.n_categories - 1
+
+    with pm.Model(coords=coords) as model:
+        cutpoints = pm.Normal(
+            "cutpoints", 0.0, priors.cutpoint_sd, dims=("item", "cut"),
+            transform=pm.distributions.transforms.ordered,
+            # The ordered transform needs an ordered start, or sampling fails at once.
+            initval=np.tile(np.linspace(-2.0, 2.0, n_cut), (len(coords["item"]), 1)),
+        )
+        respondent_sd = pm.HalfNormal("respondent_sd", priors.respondent_sd)
+        # Zero-sum: the cutpoints alone carry the overall location. With iid N(0, 1) intercepts the
+        # mean of hundreds of them trades off against all cutpoints at once, which mixes slowly.
+        respondent_z = pm.ZeroSumNormal("respondent_z", 1.0, dims="respondent")
+        effects = _recovery_effects(len(experiments), priors.effect_sd, priors.effect_spread, pooled)
+        eta = respondent_sd * respondent_z[respondent_codes] + _cell_shift(effects)[exp_idx, cell_idx]
+        if len(experiments) > 1:
+            baseline = pm.ZeroSumNormal("experiment_baseline", priors.baseline_sd, dims="experiment")
+            eta = eta + baseline[exp_idx]
+        # Answers are 1..K on the scale; OrderedLogistic counts categories from 0.
+        pm.OrderedLogistic(
+            "satisfaction", eta=eta, cutpoints=cutpoints[item_idx],
+            observed=answers["answer"].to_numpy() - survey.spec.scale[0], dims="answer", compute_p=False,
+        )
+    return model
+
+
+def cell_statistics(survey: Survey) -> pd.DataFrame:
+    """n, mean and SD of the respondents' scale means (mean over items) per experiment and cell."""
+    means = survey.answers.groupby("respondent", observed=True, sort=False).agg(
+        experiment=(EXPERIMENT, "first"), cell=(CELL, "first"), scale_mean=("answer", "mean")
+    )
+    table = means.groupby([EXPERIMENT, CELL], observed=True, sort=False)["scale_mean"].agg(
+        n="count", mean="mean", sd=lambda x: x.std(ddof=1)
+    )
+    order = pd.MultiIndex.from_product([_experiments_in(survey), list(CELLS)], names=[EXPERIMENT, CELL])
+    return table.reindex(order).dropna(how="all").reset_index()
+
+
+def respondent_means(survey: Survey) -> pd.DataFrame:
+    """One row per respondent: experiment, cell and the scale mean."""
+    return survey.answers.groupby("respondent", observed=True, sort=False).agg(
+        experiment=(EXPERIMENT, "first"), cell=(CELL, "first"), scale_mean=("answer", "mean")
+    ).reset_index()
+
+
+def gaussian_model(
+    cells: pd.DataFrame,
+    *,
+    scale_points: int,
+    priors: GaussianPriors = GaussianPriors(),
+    pooled: bool = True,
+    raw: pd.DataFrame | None = None,
+) -> pm.Model:
+    """Normal model of respondents' scale means with a mean and an SD per cell.
+
+    From summary statistics (`cells`: experiment, cell, n, mean, sd) the likelihood is exact:
+    the cell mean and variance are sufficient, with
+        mean ~ Normal(mu, sigma / sqrt(n)),   (n - 1) sd^2 / sigma^2 ~ ChiSquare(n - 1),
+    whose joint density is proportional, in (mu, sigma), to the density of the raw data.
+    Pass `raw` (respondent_means) to fit the raw data instead; the posterior is the same.
+    """
+    experiments = list(dict.fromkeys(cells[EXPERIMENT].astype(str)))
+    coords = {"experiment": experiments, "recovery_level": list(LEVELS), "cell": list(CELLS)}
+    baseline_mean = priors.baseline_mean if priors.baseline_mean is not None else (1 + scale_points) / 2
+
+    def index(frame):
+        e = pd.Categorical(frame[EXPERIMENT].astype(str), categories=experiments).codes
+        c = pd.Categorical(frame[CELL].astype(str), categories=CELLS).codes
+        if (e < 0).any() or (c < 0).any():
+            raise ValueError("unknown experiment or cell in the Gaussian model's data")
+        return e, c
+
+    with pm.Model(coords=coords) as model:
+        baseline = pm.Normal("baseline_mean", baseline_mean, priors.baseline_sd, dims="experiment")
+        effects = _recovery_effects(len(experiments), priors.effect_sd, priors.effect_spread, pooled)
+        mu = pm.Deterministic("cell_mean", baseline[:, None] + _cell_shift(effects), dims=("experiment", "cell"))
+        sigma = pm.HalfNormal("cell_sd", priors.sigma_scale, dims=("experiment", "cell"))
+        if raw is None:
+            e, c = index(cells)
+            n = cells["n"].to_numpy(dtype=float)
+            model.add_coord("cell_row", np.arange(len(cells)))
+            pm.Normal("observed_mean", mu[e, c], sigma[e, c] / np.sqrt(n), observed=cells["mean"].to_numpy(), dims="cell_row")
+            # Chi-square of the sample variance, written as a Gamma on sd^2 itself.
+            pm.Gamma("observed_variance", alpha=(n - 1) / 2, beta=(n - 1) / (2 * sigma[e, c] ** 2),
+                     observed=cells["sd"].to_numpy() ** 2, dims="cell_row")
+        else:
+            e, c = index(raw)
+            model.add_coord("respondent", raw["respondent"].astype(str).to_numpy())
+            pm.Normal("scale_mean", mu[e, c], sigma[e, c], observed=raw["scale_mean"].to_numpy(), dims="respondent")
+    return model
+
+
+def welch_tests(cells: pd.DataFrame) -> pd.DataFrame:
+    """Welch's t-test of each contrast from cell statistics: each recovery level against no failure,
+    and favourable against unfavourable (the moderator hypothesis). One-sided p in the predicted
+    direction (favourable > control for the paradox; favourable > unfavourable for the hypothesis)."""
+    rows = []
+    for experiment, group in cells.groupby(EXPERIMENT, sort=False):
+        stat = group.set_index(CELL)
+        contrasts = [
+            ("recovery_favourable - no_failure", RECOVERY_LEVELS[0], NO_FAILURE),
+            ("recovery_unfavourable - no_failure", RECOVERY_LEVELS[1], NO_FAILURE),
+            ("favourable - unfavourable", RECOVERY_LEVELS[0], RECOVERY_LEVELS[1]),
+        ]
+        for name, a, b in contrasts:
+            t, p_two = stats.ttest_ind_from_stats(
+                stat.at[a, "mean"], stat.at[a, "sd"], stat.at[a, "n"],
+                stat.at[b, "mean"], stat.at[b, "sd"], stat.at[b, "n"], equal_var=False,
+            )
+            va, vb = stat.at[a, "sd"] ** 2 / stat.at[a, "n"], stat.at[b, "sd"] ** 2 / stat.at[b, "n"]
+            df = (va + vb) ** 2 / (va**2 / (stat.at[a, "n"] - 1) + vb**2 / (stat.at[b, "n"] - 1))
+            rows.append({
+                EXPERIMENT: experiment, "contrast": name,
+                "difference": stat.at[a, "mean"] - stat.at[b, "mean"],
+                "t": t, "df": df, "p_two_sided": p_two, "p_one_sided": stats.t.sf(t, df),
+            })
+    return pd.DataFrame(rows)

@@ -1,0 +1,96 @@
+"""The SRP models: structure, the exactness of the summary-statistic likelihood, Welch's test,
+and recovery of known effects by real sampling."""
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from paradox import hypotheses
+from paradox.data import load_survey
+from paradox.design import experiment_survey
+from paradox.models import srp
+from paradox.models.sampling import assert_converged, sample
+from paradox.simulate import simulate_survey
+
+
+def test_ordinal_model_has_named_dims_and_no_intercept(survey):
+    model = srp.ordinal_model(survey)
+    assert model.named_vars_to_dims["recovery_effect"] == ("experiment", "recovery_level")
+    assert model.named_vars_to_dims["cutpoints"] == ("item", "cut")
+    assert list(model.coords["experiment"]) == ["severity", "prior_failure", "stability", "controllability"]
+    assert list(model.coords["cut"]) == ["1|2", "2|3", "3|4", "4|5", "5|6", "6|7"]
+    assert not any("intercept" in name for name in model.named_vars)
+    assert np.isfinite(model.compile_logp()(model.initial_point()))
+
+
+def test_single_experiment_model_is_not_pooled(survey):
+    model = srp.ordinal_model(experiment_survey(survey, "severity"), pooled=False)
+    assert "recovery_effect_tau" not in model.named_vars
+    assert "experiment_baseline" not in model.named_vars
+
+
+def test_cell_statistics_match_a_direct_computation(survey):
+    cells = srp.cell_statistics(survey).set_index(["experiment", "cell"])
+    raw = pd.read_csv(survey.source)
+    raw["m"] = raw[["sat_1", "sat_2", "sat_3"]].mean(axis=1)
+    direct = raw.groupby(["experiment", "cell"])["m"].agg(["count", "mean", "std"])
+    for key, row in cells.iterrows():
+        assert row["n"] == direct.loc[key, "count"]
+        assert row["mean"] == pytest.approx(direct.loc[key, "mean"])
+        assert row["sd"] == pytest.approx(direct.loc[key, "std"])
+
+
+@pytest.mark.parametrize("pooled", [True, False])
+def test_summary_statistics_likelihood_equals_the_raw_data_likelihood(survey, pooled):
+    """From n, mean and SD per cell the log posterior differs from the raw-data one by a constant
+    only, so both give the same posterior."""
+    part = survey if pooled else experiment_survey(survey, "prior_failure")
+    cells = srp.cell_statistics(part)
+    from_summary = srp.gaussian_model(cells, scale_points=7, pooled=pooled)
+    from_raw = srp.gaussian_model(cells, scale_points=7, pooled=pooled, raw=srp.respondent_means(part))
+    logp_summary, logp_raw = from_summary.compile_logp(), from_raw.compile_logp()
+    rng = np.random.default_rng(3)
+    start = from_summary.initial_point()
+    differences = []
+    for _ in range(6):
+        point = {k: v + rng.normal(0, 0.5, size=np.shape(v)) for k, v in start.items()}
+        differences.append(logp_summary(point) - logp_raw(point))
+    assert np.ptp(differences) < 1e-8
+    assert abs(logp_summary(start) - logp_summary({k: v + 0.3 for k, v in start.items()})) > 1e-3
+
+
+def test_welch_from_cell_statistics_matches_scipy_on_raw_data(survey):
+    means = srp.respondent_means(survey)
+    welch = srp.welch_tests(srp.cell_statistics(survey)).set_index(["experiment", "contrast"])
+    sub = means[means["experiment"] == "stability"]
+    a = sub.loc[sub["cell"] == "recovery_favourable", "scale_mean"]
+    b = sub.loc[sub["cell"] == "recovery_unfavourable", "scale_mean"]
+    expected = stats.ttest_ind(a, b, equal_var=False, alternative="greater")
+    row = welch.loc[("stability", "favourable - unfavourable")]
+    assert row["t"] == pytest.approx(expected.statistic)
+    assert row["p_one_sided"] == pytest.approx(expected.pvalue)
+    assert row["df"] == pytest.approx(expected.df)
+
+
+def test_ordinal_model_recovers_known_effects(design, tmp_path, fast_settings):
+    """Simulate one experiment with known effects, fit it, and find the truth inside the 95% intervals."""
+    truth = {"recovery_favourable": 0.8, "recovery_unfavourable": -0.6}
+    experiment = dataclasses.replace(design.experiment("severity"), n_per_cell=150)
+    sim = dataclasses.replace(design.simulation, seed=11, effects={"severity": truth})
+    small = dataclasses.replace(design, experiments=(experiment,), simulation=sim)
+
+
+    simulate_survey(small).to_csv(tmp_path / "survey.csv", index=False)
+    part = load_survey(tmp_path / "survey.csv", small.survey_spec())
+    idata = sample(srp.ordinal_model(part, pooled=False), fast_settings)
+    assert_converged(idata)
+    tests = hypotheses.paradox_tests(idata)
+    latent = tests[tests["scale"] == hypotheses.SCALE_LATENT].set_index("quantity")
+    for quantity, true_value in [("favourable", 0.8), ("unfavourable", -0.6), ("difference", 1.4)]:
+        assert latent.at[quantity, "lower"] < true_value < latent.at[quantity, "upper"], quantity
+    sd = idata["posterior"]["respondent_sd"].values
+    assert np.quantile(sd, 0.025) < design.simulation.respondent_sd < np.quantile(sd, 0.975)
+    assert hypotheses.verdicts(tests, small).at["H1", "hypothesis verdict"] == "supported"
