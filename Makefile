@@ -1,5 +1,6 @@
 # paradox: two commands do everything (see README.md).
 #   make reproduce   full-mode run of every notebook; rewrites figures/, results/ and the stored outputs
+#                    (unchanged fits come from results/cache/; FRESH=1 refits everything)
 #   make test        unit tests + every notebook under nbval, in fast mode (what CI runs)
 #   make lab         JupyterLab on notebooks/
 SHELL := /bin/bash
@@ -28,10 +29,10 @@ venv: $(STAMP)
 
 # Fast mode: real sampling with fewer draws. Verdict cells are compared by nbval (NBVAL_CHECK_OUTPUT).
 test: $(STAMP)
-	PARADOX_MODE=fast MPLBACKEND=Agg $(PY) -m pytest tests $(NOTEBOOKS) --nbval-lax --nbval-current-env --nbval-cell-timeout=900
+	PARADOX_MODE=fast PARADOX_CACHE=off MPLBACKEND=Agg $(PY) -m pytest tests $(NOTEBOOKS) --nbval-lax --nbval-current-env --nbval-cell-timeout=900
 
 test-slow: $(STAMP)
-	PARADOX_MODE=fast MPLBACKEND=Agg $(PY) -m pytest tests -m slow
+	PARADOX_MODE=fast PARADOX_CACHE=off MPLBACKEND=Agg $(PY) -m pytest tests -m slow
 
 # Regenerate the synthetic survey from its seed (byte-identical to the committed file).
 data: $(STAMP)
@@ -43,7 +44,7 @@ reproduce: data notebooks
 notebooks: $(STAMP)
 	@set -e; for nb in $(NOTEBOOKS); do \
 	  echo "== $$nb"; \
-	  PARADOX_MODE=full MPLBACKEND=Agg $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
+	  PARADOX_MODE=full PARADOX_CACHE=$(if $(FRESH),refresh,on) MPLBACKEND=Agg $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
 	    --ExecutePreprocessor.kernel_name=paradox --ExecutePreprocessor.timeout=3600 "$$nb"; \
 	done
 

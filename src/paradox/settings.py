@@ -9,6 +9,8 @@ notebook runs quickly under `make test` (PARADOX_MODE=fast) and fully under
     PARADOX_DRAWS   draws per chain      (overrides the mode)
     PARADOX_TUNE    tuning steps         (overrides the mode)
     PARADOX_CHAINS  number of chains     (overrides the mode)
+    PARADOX_CACHE   on | off | refresh   (default: on in full mode, off in fast mode; see paradox.cache)
+    PARADOX_SAMPLER pymc | nutpie | numpyro | blackjax   (default: DEFAULT_NUTS_SAMPLER)
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ _MODES = {
     "full": {"draws": 2500, "tune": 1500, "chains": 4},
 }
 
+_CACHE_MODES = {"on", "off", "refresh"}
+
 ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = ROOT / "data"
 FIGURES_DIR = ROOT / "figures"
@@ -53,6 +57,8 @@ class SamplerSettings:
     # Mass-matrix adaptation that also uses gradients: fewer divergences on the ordinal models.
     init: str = "jitter+adapt_diag_grad"
     mode: str = "full"
+    # Tests sample afresh (off); `make reproduce` reuses unchanged fits (on).
+    cache: str = "off"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "SamplerSettings":
@@ -66,7 +72,11 @@ class SamplerSettings:
             if value:
                 base[key] = int(value)
         seed = int(env.get("PARADOX_SEED", SEED))
-        return cls(mode=mode, seed=seed, **base)
+        cache = env.get("PARADOX_CACHE", "off" if mode == "fast" else "on").strip().lower()
+        if cache not in _CACHE_MODES:
+            raise ValueError(f"PARADOX_CACHE must be one of {sorted(_CACHE_MODES)}, not {cache!r}")
+        sampler = env.get("PARADOX_SAMPLER", DEFAULT_NUTS_SAMPLER).strip().lower()
+        return cls(mode=mode, seed=seed, cache=cache, nuts_sampler=sampler, **base)
 
     def with_(self, **changes) -> "SamplerSettings":
         return replace(self, **changes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import arviz as az
@@ -10,6 +11,7 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
+from paradox.cache import cached, datatree_fingerprint
 from paradox.settings import SamplerSettings
 
 
@@ -37,35 +39,47 @@ def sample(
     """Draw from the posterior of `model` with the settings' sampler, seed and sizes.
 
     The NUTS implementation is always passed explicitly (see settings.DEFAULT_NUTS_SAMPLER).
+    Unchanged runs are served from the result cache when settings.cache allows (paradox.cache).
     """
-    with model:
-        idata = pm.sample(
-            draws=settings.draws,
-            tune=settings.tune,
-            chains=settings.chains,
-            cores=min(settings.chains, 2),
-            random_seed=settings.seed,
-            nuts_sampler=settings.nuts_sampler,
-            target_accept=settings.target_accept,
-            var_names=var_names,
-            quiet=True,
-            progressbar=False,
-            compute_convergence_checks=False,
-            init=settings.init,
-        )
-        if log_likelihood:
-            pm.compute_log_likelihood(idata, progressbar=False)
-    return idata
+
+    def run() -> xr.DataTree:
+        with model:
+            idata = pm.sample(
+                draws=settings.draws,
+                tune=settings.tune,
+                chains=settings.chains,
+                cores=min(settings.chains, os.cpu_count() or 1),
+                random_seed=settings.seed,
+                nuts_sampler=settings.nuts_sampler,
+                target_accept=settings.target_accept,
+                init=settings.init,
+                var_names=var_names,
+                quiet=True,
+                progressbar=False,
+                compute_convergence_checks=False,
+            )
+            if log_likelihood:
+                pm.compute_log_likelihood(idata, progressbar=False)
+        return idata
+
+    extra = {"var_names": var_names, "log_likelihood": log_likelihood}
+    return cached("posterior", model, settings, run, extra)
 
 
 def sample_prior_predictive(model: pm.Model, settings: SamplerSettings, draws: int = 500) -> xr.DataTree:
-    with model:
-        return pm.sample_prior_predictive(draws=draws, random_seed=settings.seed)
+    def run() -> xr.DataTree:
+        with model:
+            return pm.sample_prior_predictive(draws=draws, random_seed=settings.seed)
+
+    return cached("prior_predictive", model, settings, run, {"draws": draws})
 
 
 def sample_posterior_predictive(model: pm.Model, idata: xr.DataTree, settings: SamplerSettings) -> xr.DataTree:
-    with model:
-        return pm.sample_posterior_predictive(idata, random_seed=settings.seed, progressbar=False)
+    def run() -> xr.DataTree:
+        with model:
+            return pm.sample_posterior_predictive(idata, random_seed=settings.seed, progressbar=False)
+
+    return cached("posterior_predictive", model, settings, run, {"posterior": datatree_fingerprint(idata)})
 
 
 #: Dims of nuisance parameters left out of the checks by default: with hundreds of

@@ -1,0 +1,189 @@
+"""A cache of fitted results, so that `make reproduce` refits only what changed.
+
+Every sampler run (posterior, prior and posterior predictive) is stored under results/cache/ as
+NetCDF plus a small JSON of its provenance, named by a key that hashes everything the draws depend
+on: the model (its log-density graph with every constant in it, so the data, the priors and the
+structure), its coords, the sampler settings and the versions of paradox and PyMC. Change any of
+these and the key changes, so the model is refitted.
+
+A cache entry that is corrupt (unreadable, or its bytes no longer match the checksum recorded when it
+was written), truncated, or stale (its provenance disagrees with its key) is reported on stderr,
+deleted and refitted; it is never used silently.
+
+PARADOX_CACHE=on (default in full mode) | off (default in fast mode, so tests always sample) |
+refresh (ignore what is stored and overwrite it: `make reproduce FRESH=1`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pymc as pm
+import pytensor
+import xarray as xr
+from pytensor.graph.basic import Constant
+from pytensor.graph.traversal import ancestors
+from pytensor.compile.sharedvalue import SharedVariable
+
+from paradox import __version__
+from paradox.settings import RESULTS_DIR, SamplerSettings
+
+CACHE_DIR = RESULTS_DIR / "cache"
+#: Settings fields that do not change the draws, and so stay out of the key.
+_NOT_IN_KEY = {"mode", "cache"}
+
+
+def model_fingerprint(model: pm.Model) -> str:
+    """A hash of the model's log density: its graph, every constant and shared value in it, and its coords."""
+    digest = hashlib.sha256()
+    logp = model.logp()
+    digest.update(pytensor.dprint(logp, file="str", id_type="", print_type=True).encode())
+    for var in ancestors([logp]):
+        if isinstance(var, Constant):
+            value = np.asarray(var.data)
+        elif isinstance(var, SharedVariable):
+            value = np.asarray(var.get_value())
+        else:
+            continue
+        digest.update(f"{value.dtype}{value.shape}".encode())
+        digest.update(np.ascontiguousarray(value).tobytes())
+    coords = {name: [str(v) for v in values] for name, values in model.coords.items() if values is not None}
+    digest.update(json.dumps(coords, sort_keys=True).encode())
+    initial = {rv.name: str(value) for rv, value in model.rvs_to_initial_values.items()}
+    digest.update(json.dumps(initial, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def datatree_fingerprint(idata: xr.DataTree) -> str:
+    """A hash of every array in a result (used to key a posterior predictive run to its posterior)."""
+    digest = hashlib.sha256()
+    for node in idata.subtree:
+        for name in sorted(node.ds.data_vars):
+            digest.update(f"{node.path}/{name}".encode())
+            digest.update(np.ascontiguousarray(node.ds[name].values).tobytes())
+    return digest.hexdigest()
+
+
+def cache_key(kind: str, model: pm.Model, settings: SamplerSettings, extra: dict | None = None) -> tuple[str, dict]:
+    """The key of a run and the provenance it is made from."""
+    provenance = {
+        "kind": kind,
+        "model": model_fingerprint(model),
+        "settings": {k: v for k, v in dataclasses.asdict(settings).items() if k not in _NOT_IN_KEY},
+        "extra": extra or {},
+        "paradox": __version__,
+        "pymc": pm.__version__,
+        "pytensor": pytensor.__version__,
+    }
+    key = hashlib.sha256(json.dumps(provenance, sort_keys=True, default=str).encode()).hexdigest()[:24]
+    return f"{kind}-{key}", provenance
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _report(message: str) -> None:
+    print(f"paradox cache: {message}", file=sys.stderr)
+
+
+class ResultCache:
+    """NetCDF + JSON files in one directory, keyed as `cache_key` says."""
+
+    def __init__(self, directory: str | Path = CACHE_DIR):
+        self.directory = Path(directory)
+
+    def paths(self, key: str) -> tuple[Path, Path]:
+        return self.directory / f"{key}.nc", self.directory / f"{key}.json"
+
+    def load(self, key: str, provenance: dict) -> xr.DataTree | None:
+        """The stored result, or None when there is none or it cannot be trusted (then it is deleted)."""
+        data_path, meta_path = self.paths(key)
+        if not data_path.exists() and not meta_path.exists():
+            return None
+        problem = self._problem(key, provenance)
+        if problem is None:
+            try:
+                return xr.open_datatree(data_path, engine="h5netcdf").load()
+            except Exception as exc:  # unreadable despite a matching checksum
+                problem = f"unreadable ({type(exc).__name__}: {exc})"
+        _report(f"{data_path.name} is {problem}; refitting")
+        self.discard(key)
+        return None
+
+    def _problem(self, key: str, provenance: dict) -> str | None:
+        data_path, meta_path = self.paths(key)
+        if not meta_path.exists():
+            return "missing its provenance file (an interrupted write?)"
+        if not data_path.exists():
+            return "missing (only its provenance file is there)"
+        try:
+            meta = json.loads(meta_path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return "corrupt (its provenance file is not valid JSON)"
+        if meta.get("size") != data_path.stat().st_size:
+            return f"truncated or altered ({data_path.stat().st_size} bytes, {meta.get('size')} recorded)"
+        if meta.get("sha256") != _file_sha256(data_path):
+            return "corrupt (checksum mismatch)"
+        if json.loads(json.dumps(meta.get("provenance"), default=str)) != json.loads(json.dumps(provenance, default=str)):
+            return "stale (its provenance does not match this run)"
+        return None
+
+    def store(self, key: str, idata: xr.DataTree, provenance: dict) -> None:
+        """Write atomically: NetCDF first, then the JSON that vouches for it."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        data_path, meta_path = self.paths(key)
+        encoding = {
+            node.path: {name: {"zlib": True, "complevel": 1} for name in node.ds.data_vars if node.ds[name].ndim}
+            for node in idata.subtree if node.ds.data_vars
+        }
+        fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".nc.partial")
+        os.close(fd)
+        try:
+            idata.to_netcdf(tmp, engine="h5netcdf", encoding=encoding)
+            meta = {"key": key, "provenance": provenance, "size": os.path.getsize(tmp), "sha256": _file_sha256(Path(tmp))}
+            os.replace(tmp, data_path)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+        tmp_meta = meta_path.with_suffix(".json.partial")
+        tmp_meta.write_text(json.dumps(meta, indent=1, sort_keys=True, default=str))
+        os.replace(tmp_meta, meta_path)
+
+    def discard(self, key: str) -> None:
+        for path in self.paths(key):
+            path.unlink(missing_ok=True)
+
+
+def cached(
+    kind: str,
+    model: pm.Model,
+    settings: SamplerSettings,
+    compute: Callable[[], xr.DataTree],
+    extra: dict | None = None,
+    cache: ResultCache | None = None,
+) -> xr.DataTree:
+    """Return the stored result of this run when it can be trusted; otherwise compute and store it."""
+    if settings.cache == "off":
+        return compute()
+    cache = cache or ResultCache()
+    key, provenance = cache_key(kind, model, settings, extra)
+    if settings.cache != "refresh":
+        hit = cache.load(key, provenance)
+        if hit is not None:
+            return hit
+    result = compute()
+    cache.store(key, result, provenance)
+    return result

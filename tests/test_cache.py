@@ -1,0 +1,97 @@
+"""The result cache: hits when nothing changed, misses when anything did, and never trusts a bad file."""
+
+import json
+
+import numpy as np
+import pymc as pm
+import pytest
+
+from paradox.cache import ResultCache, cache_key, cached, model_fingerprint
+from paradox.models.sampling import sample
+from paradox.settings import SamplerSettings
+
+SETTINGS = SamplerSettings(draws=50, tune=50, chains=2, cache="on")
+UNCACHED = SETTINGS.with_(cache="off")
+
+
+def _model(data=(1.0, 2.0, 3.0), prior_sd=2.0):
+    with pm.Model(coords={"obs": range(len(data))}) as model:
+        mu = pm.Normal("mu", 0, prior_sd)
+        pm.Normal("y", mu, 1, observed=np.array(data), dims="obs")
+    return model
+
+
+def test_fingerprint_sees_data_priors_and_structure():
+    base = model_fingerprint(_model())
+    assert model_fingerprint(_model()) == base
+    assert model_fingerprint(_model(data=(1.0, 2.0, 3.5))) != base
+    assert model_fingerprint(_model(prior_sd=2.5)) != base
+
+
+def test_key_depends_on_sampler_settings_but_not_on_mode():
+    model = _model()
+    key, _ = cache_key("posterior", model, SETTINGS)
+    assert cache_key("posterior", model, SETTINGS.with_(mode="fast"))[0] == key
+    assert cache_key("posterior", model, SETTINGS.with_(seed=1))[0] != key
+    assert cache_key("posterior", model, SETTINGS.with_(draws=51))[0] != key
+    assert cache_key("posterior", model, SETTINGS.with_(nuts_sampler="nutpie"))[0] != key
+
+
+@pytest.fixture
+def store(tmp_path):
+    return ResultCache(tmp_path / "cache")
+
+
+def _fit(model, store, calls):
+    def compute():
+        calls.append(1)
+        return sample(model, UNCACHED)
+    return cached("posterior", model, SETTINGS, compute, cache=store)
+
+
+def test_second_run_is_served_from_the_cache_with_identical_draws(store):
+    calls = []
+    first = _fit(_model(), store, calls)
+    second = _fit(_model(), store, calls)
+    assert len(calls) == 1
+    np.testing.assert_array_equal(first["posterior"]["mu"].values, second["posterior"]["mu"].values)
+    _fit(_model(prior_sd=3.0), store, calls)
+    assert len(calls) == 2
+
+
+@pytest.mark.parametrize(
+    "damage, reason",
+    [
+        (lambda nc, meta: nc.write_bytes(nc.read_bytes()[: nc.stat().st_size // 2]), "truncated"),
+        (lambda nc, meta: nc.write_bytes(nc.read_bytes()[:-8] + b"garbage!"), "corrupt"),
+        (lambda nc, meta: meta.write_text("{not json"), "corrupt"),
+        (lambda nc, meta: meta.unlink(), "missing its provenance"),
+        (lambda nc, meta: meta.write_text(json.dumps({**json.loads(meta.read_text()),
+                                                      "provenance": {"kind": "other"}})), "stale"),
+    ],
+)
+def test_a_damaged_entry_is_reported_and_refitted(store, capsys, damage, reason):
+    calls = []
+    _fit(_model(), store, calls)
+    key, _ = cache_key("posterior", _model(), SETTINGS)
+    nc, meta = store.paths(key)
+    damage(nc, meta)
+    _fit(_model(), store, calls)
+    assert len(calls) == 2
+    assert reason in capsys.readouterr().err
+    _fit(_model(), store, calls)  # repaired: served again
+    assert len(calls) == 2
+
+
+def test_off_and_refresh(store):
+    calls = []
+    model = _model()
+    def compute():
+        calls.append(1)
+        return sample(model, UNCACHED)
+
+    cached("posterior", model, UNCACHED, compute, cache=store)
+    assert not store.directory.exists()
+    _fit(model, store, calls)
+    cached("posterior", model, SETTINGS.with_(cache="refresh"), compute, cache=store)
+    assert len(calls) == 3

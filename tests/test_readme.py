@@ -1,0 +1,31 @@
+"""The README's figure table is complete and points at functions that exist."""
+
+import importlib
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+ROW = re.compile(r"^\| `figures/(?P<file>[^`]+)` \| `(?P<notebook>[^`]+)` \| `(?P<function>paradox\.[\w.]+)` \|", re.M)
+
+
+def _rows():
+    return {m["file"]: m for m in ROW.finditer(README)}
+
+
+def test_every_committed_figure_is_in_the_table():
+    listed = set(_rows())
+    on_disk = {p.name for p in (ROOT / "figures").glob("*.png")}
+    assert on_disk, "figures/ is empty: run `make reproduce`"
+    assert on_disk <= listed, f"figures missing from README.md: {sorted(on_disk - listed)}"
+
+
+def test_every_listed_figure_names_a_real_function_and_notebook():
+    for file, row in _rows().items():
+        module, _, name = row["function"].rpartition(".")
+        assert hasattr(importlib.import_module(module), name), row["function"]
+        assert (ROOT / "notebooks" / f"{row['notebook']}.ipynb").exists(), row["notebook"]
+
+
+def test_readme_gives_both_commands():
+    assert "make test" in README and "make reproduce" in README
