@@ -58,3 +58,42 @@ def test_malformed_design_names_the_key(tmp_path, edit, key):
 def test_missing_design_file(tmp_path):
     with pytest.raises(InputError, match="no such design file"):
         load_design(tmp_path / "nope.yaml")
+
+
+def _cell_table(tmp_path, edit=None):
+    rows = [(e, c, 80, 4.5, 1.2) for e in ("severity", "stability")
+            for c in ("no_failure", "recovery_favourable", "recovery_unfavourable")]
+    frame = __import__("pandas").DataFrame(rows, columns=["experiment", "cell", "n", "mean", "sd"])
+    if edit:
+        edit(frame)
+    path = tmp_path / "cells.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_cell_statistics_table_is_read(tmp_path, design):
+    from paradox.design import load_cell_statistics
+    from paradox.models import srp
+
+    table = load_cell_statistics(_cell_table(tmp_path), design)
+    assert len(table) == 6
+    model = srp.gaussian_model(table, scale_points=design.scale_points)
+    assert list(model.coords["experiment"]) == ["severity", "stability"]
+
+
+@pytest.mark.parametrize(
+    "edit, column, row",
+    [
+        (lambda f: f.loc.__setitem__((2, "sd"), -1.0), "sd", 4),
+        (lambda f: f.loc.__setitem__((0, "n"), 1), "n", 2),
+        (lambda f: f.loc.__setitem__((5, "cell"), "recovery"), "cell", 7),
+        (lambda f: f.loc.__setitem__((1, "experiment"), "weather"), "experiment", 3),
+        (lambda f: f.loc.__setitem__((3, "mean"), 9.0), "mean", 5),
+    ],
+)
+def test_bad_cell_statistics_name_column_and_row(tmp_path, design, edit, column, row):
+    from paradox.design import load_cell_statistics
+
+    with pytest.raises(InputError) as error:
+        load_cell_statistics(_cell_table(tmp_path, edit), design)
+    assert error.value.column == column and row in error.value.rows

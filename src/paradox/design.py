@@ -165,3 +165,38 @@ def experiment_survey(survey: Survey, moderator: str) -> Survey:
         source=survey.source,
         missing=survey.missing,
     )
+
+
+CELL_STATISTICS_COLUMNS = ("experiment", "cell", "n", "mean", "sd")
+
+
+def load_cell_statistics(path: str | Path, design: Design) -> "pd.DataFrame":
+    """Read a table of cell statistics (experiment, cell, n, mean, sd of respondents' scale means),
+    e.g. typed in from a paper, for `paradox.models.srp.gaussian_model`. Checked row by row."""
+    import pandas as pd
+
+    from paradox.data import read_table
+
+    table = read_table(path)
+    missing = [c for c in CELL_STATISTICS_COLUMNS if c not in table.columns]
+    if missing:
+        raise InputError(f"column is missing (needs {', '.join(CELL_STATISTICS_COLUMNS)})", file=path, column=missing[0])
+
+    def bad(mask, column, message):
+        if mask.any():
+            raise InputError(message, file=path, column=column, rows=table.index[mask].tolist())
+
+    bad(~table["experiment"].isin(design.moderators), "experiment", f"unknown experiment; expected one of {', '.join(design.moderators)}")
+    bad(~table["cell"].isin(CELLS), "cell", f"unknown cell; expected one of {', '.join(CELLS)}")
+    for column in ("n", "mean", "sd"):
+        table[column] = pd.to_numeric(table[column], errors="coerce")
+        bad(table[column].isna(), column, "must be a number")
+    bad((table["n"] < 2) | (table["n"] % 1 != 0), "n", "must be a whole number of at least 2")
+    bad(table["sd"] <= 0, "sd", "must be positive")
+    bad((table["mean"] < 1) | (table["mean"] > design.scale_points), "mean", f"must lie on the scale 1..{design.scale_points}")
+    bad(table.duplicated(["experiment", "cell"], keep=False), "cell", "each experiment and cell must appear once")
+    for experiment, group in table.groupby("experiment"):
+        if set(group["cell"]) != set(CELLS):
+            raise InputError(f"experiment {experiment} needs all three cells ({', '.join(CELLS)})", file=path, column="cell",
+                             rows=group.index.tolist())
+    return table.reset_index(drop=True)

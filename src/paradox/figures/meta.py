@@ -1,0 +1,148 @@
+"""Meta-analysis figures: forest plot, funnel plot, moderator plot."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from paradox.figures import STYLE
+from paradox.meta.model import CI_PROB, expected_by_level
+from paradox.meta.table import SINGLE_OUTCOME, StudyTable
+
+Z = 1.959963984540054  # two-sided 95% normal quantile
+OBSERVED, POSTERIOR, POOLED = "0.2", "tab:blue", "tab:red"
+ROW_HEIGHT = 0.2  # inches per study row
+
+
+def _measure_label(table: StudyTable) -> str:
+    return "log risk ratio" if table.measure == "log_rr" else "Hedges' g (positive = paradox)"
+
+
+def _quantiles(draws: xr.DataArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    stacked = draws.stack(sample=("chain", "draw"))
+    tail = (1 - CI_PROB) / 2
+    return (stacked.mean("sample").to_numpy(), stacked.quantile(tail, "sample").to_numpy(),
+            stacked.quantile(1 - tail, "sample").to_numpy())
+
+
+def forest_plot(table: StudyTable, idata: xr.DataTree) -> plt.Figure:
+    """Per outcome: each effect as reported (95% CI, square sized by precision) and as the model
+    estimates it (shrunk towards the pooled effect), then the pooled effect (diamond) and the
+    95% prediction interval for a new study."""
+    post = idata["posterior"]
+    theta_mean, theta_lo, theta_hi = _quantiles(post["theta"])
+    effects = table.effects.assign(theta_mean=theta_mean, theta_lo=theta_lo, theta_hi=theta_hi)
+    heights = [len(table.for_outcome(o)) + 3 for o in table.outcomes]
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(len(heights), 1, figsize=(7, 1.0 + ROW_HEIGHT * sum(heights)), sharex=True,
+                                 gridspec_kw={"height_ratios": heights}, squeeze=False)
+        for ax, outcome in zip(axes[:, 0], table.outcomes):
+            part = effects[effects["outcome"] == outcome]
+            y = np.arange(len(part))[::-1] + 3.0
+            weight = 1 / part["se"].to_numpy()
+            ax.errorbar(part["yi"], y, xerr=Z * part["se"], fmt="none", ecolor=OBSERVED, lw=0.8)
+            ax.scatter(part["yi"], y, s=4 + 44 * weight / weight.max(), marker="s", color=OBSERVED,
+                       label="reported (95% CI)", zorder=3)
+            ax.errorbar(part["theta_mean"], y - 0.3,
+                        xerr=[part["theta_mean"] - part["theta_lo"], part["theta_hi"] - part["theta_mean"]],
+                        fmt="o", ms=2.5, color=POSTERIOR, lw=0.8, label="model estimate (95% interval)")
+            mu, mu_lo, mu_hi = (float(v) for v in _quantiles(post["mu"].sel(outcome=outcome)))
+            ax.fill([mu_lo, mu, mu_hi, mu], [1.5, 1.8, 1.5, 1.2], color=POOLED, label="pooled effect (95% interval)")
+            _, new_lo, new_hi = (float(v) for v in _quantiles(post["theta_new"].sel(outcome=outcome)))
+            ax.plot([new_lo, new_hi], [0.6, 0.6], color=POOLED, lw=2, alpha=0.5, label="new study (95% prediction)")
+            ax.set_yticks(list(y) + [1.5, 0.6], list(part["study_label"]) + ["Pooled", "Prediction"], fontsize=7)
+            ax.axvline(0, color="0.6", lw=0.8, ls=":")
+            ax.set_ylim(0, y.max() + 0.8)
+            ax.set_title(outcome if len(heights) > 1 else "", loc="left", fontsize=9)
+        axes[0, 0].legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, fontsize=7, frameon=False)
+        axes[-1, 0].set_xlabel(_measure_label(table))
+        fig.tight_layout()
+    return fig
+
+
+def funnel_plot(table: StudyTable, classical: pd.DataFrame, bias: pd.DataFrame) -> plt.Figure:
+    """Effect against its standard error (precise studies at the top), with the REML pooled
+    effect, its pseudo 95% limits and Egger's regression line (PET) when there are enough effects."""
+    outcomes = table.outcomes
+    ncols = min(2, len(outcomes))
+    nrows = int(np.ceil(len(outcomes) / ncols))
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.4 * nrows), squeeze=False)
+        for ax, outcome in zip(axes.flat, outcomes):
+            part = table.for_outcome(outcome)
+            mu = float(classical.set_index("outcome").loc[outcome, "mu"])
+            se_grid = np.linspace(0, part["se"].max() * 1.05, 50)
+            ax.fill_betweenx(se_grid, mu - Z * se_grid, mu + Z * se_grid, color="0.92", label="pseudo 95% limits")
+            ax.axvline(mu, color=POOLED, lw=1, label="pooled (REML)")
+            ax.scatter(part["yi"], part["se"], s=14, color=OBSERVED, zorder=3)
+            row = bias.set_index("outcome").loc[outcome]
+            title = outcome
+            if np.isfinite(row.get("egger_bias", np.nan)):
+                ax.plot(row["pet_estimate"] + row["egger_bias"] * se_grid, se_grid, color=POSTERIOR, ls="--",
+                        lw=1, label="Egger / PET line")
+                title += f"  (Egger p = {row['egger_p_value']:.2f})"
+            ax.invert_yaxis()
+            ax.set_title(title, loc="left", fontsize=9)
+            ax.set_xlabel(_measure_label(table))
+            ax.set_ylabel("standard error")
+        for ax in axes.flat[len(outcomes):]:
+            ax.set_visible(False)
+        axes.flat[0].legend(fontsize=7, frameon=False, loc="lower left")
+        fig.tight_layout()
+    return fig
+
+
+def moderator_plot(table: StudyTable, idata: xr.DataTree, outcome: str | None = None) -> plt.Figure:
+    """For one moderated outcome (default: the first): the reported effects by moderator level (or value),
+    with the meta-regression's expected effect and its 95% interval, other moderators held at
+    their average mix."""
+    outcome = outcome or str(idata["posterior"]["moderated"].values[0])
+    part = table.for_outcome(outcome)
+    size = 30 * (1 / part["se"]) / (1 / part["se"]).max() + 4
+    jitter = np.random.default_rng(0).uniform(-0.12, 0.12, len(part))  # fixed: the figure is reproducible
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, len(table.moderators), figsize=(3.3 * len(table.moderators), 3.4),
+                                 squeeze=False, sharey=True)
+        for ax, moderator in zip(axes[0], table.moderators):
+            expected = expected_by_level(idata, table, outcome, moderator.name)
+            if moderator.is_numeric:
+                ax.scatter(part[moderator.name], part["yi"], s=size, color=OBSERVED, alpha=0.6, label="reported")
+                ax.plot(expected["value"], expected["mean"], color=POOLED, label="expected effect")
+                ax.fill_between(expected["value"].astype(float), expected["ci_lower"], expected["ci_upper"],
+                                color=POOLED, alpha=0.2)
+                ax.set_xlabel(moderator.name)
+            else:
+                codes = part[moderator.name].cat.codes.to_numpy()
+                ax.scatter(codes + jitter, part["yi"], s=size, color=OBSERVED, alpha=0.6, label="reported")
+                x = np.arange(len(expected))
+                ax.errorbar(x + 0.3, expected["mean"], yerr=[expected["mean"] - expected["ci_lower"],
+                            expected["ci_upper"] - expected["mean"]], fmt="D", color=POOLED, ms=5,
+                            label="expected effect (95% interval)")
+                ax.set_xticks(x, [str(v).replace("_", " ") for v in expected["value"]])
+            ax.axhline(0, color="0.6", lw=0.8, ls=":")
+            ax.set_title(moderator.name, loc="left", fontsize=9)
+        axes[0, 0].set_ylabel(_measure_label(table) if outcome == SINGLE_OUTCOME else f"{outcome}: {_measure_label(table)}")
+        axes[0, 0].legend(fontsize=7, frameon=False)
+        fig.tight_layout()
+    return fig
+
+
+def prior_predictive_plot(prior: xr.DataTree, table: StudyTable) -> plt.Figure:
+    """The effect of a new study under the priors alone (histogram), against the effects the
+    table reports (ticks): weakly informative priors cover them without piling up far beyond."""
+    draws = prior["prior"]["theta_new"]
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, len(table.outcomes), figsize=(3.0 * len(table.outcomes), 2.8), squeeze=False,
+                                 sharey=True)
+        for ax, outcome in zip(axes[0], table.outcomes):
+            values = draws.sel(outcome=outcome).to_numpy().ravel()
+            ax.hist(values, bins=40, color=POSTERIOR, alpha=0.5, density=True, label="prior: a new study")
+            reported = table.for_outcome(outcome)["yi"]
+            ax.plot(reported, np.zeros(len(reported)), "|", color=OBSERVED, ms=12, label="reported effects")
+            ax.set_title(outcome, loc="left", fontsize=9)
+            ax.set_xlabel(_measure_label(table))
+        axes[0, 0].legend(fontsize=7, frameon=False, loc="upper left")
+        fig.tight_layout()
+    return fig
