@@ -1,14 +1,26 @@
 """Survey data: read a file, check it, and turn it into one row per answer.
 
 Everything downstream (models, hypotheses, the command line) works on a `Survey`,
-whatever the layout of the file it came from. Problems are reported as
+whatever the format and layout of the file it came from. Problems are reported as
 `InputError`s that name the file, the column and the first offending rows,
 before any sampling starts.
+
+Formats (by file extension): CSV (.csv, .txt; the delimiter , ; or tab is detected),
+.tsv, Excel (.xlsx, .xlsm), SPSS (.sav, .zsav) and Stata (.dta). A Qualtrics CSV
+export is recognised by its extra header rows (the question text, and the
+`{"ImportId": ...}` row), which are dropped; row numbers in messages still count them.
+
+Missing-answer policy: a blank cell (or a value listed in `missing_values`) in an
+item is a missing answer; it is dropped and counted (`Survey.missing`, per item in
+`Survey.missing_by_item`). A respondent with no answer at all is an error, and so is
+a blank respondent id, factor level, covariate or weight.
 """
 
 from __future__ import annotations
 
+import csv
 import difflib
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +32,18 @@ from paradox.errors import InputError
 #: Spreadsheet row of the first data row: the header is row 1.
 FIRST_DATA_ROW = 2
 
+CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
+EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+STATS_SUFFIXES = {".sav", ".zsav", ".dta"}
+SUPPORTED_SUFFIXES = CSV_SUFFIXES | EXCEL_SUFFIXES | STATS_SUFFIXES
+
+#: Columns of `Survey.answers` besides the factors, covariates, group and weight.
+ANSWER_COLUMNS = ("respondent", "item", "answer", "row")
+#: Key of DataFrame.attrs holding SPSS/Stata value labels: {column: {code: label}}.
+VALUE_LABELS = "value_labels"
+#: Key of DataFrame.attrs saying which export the rows came from ("qualtrics" or absent).
+EXPORT_KIND = "export"
+
 
 @dataclass(frozen=True)
 class SurveySpec:
@@ -27,11 +51,17 @@ class SurveySpec:
 
     Wide layout: one row per respondent, one column per item (`items`).
     Long layout: one row per answer, with `item_column` and `answer_column`.
+    `respondent` may be None: each row is then its own respondent (wide layout), or
+    its own answer (long layout), identified by its row number.
+    `scale` is the lowest and highest answer code; `labels`, when given, names the
+    scale points from lowest to highest, so that answers may be given as labels.
     `factors` maps a column to its levels in order; the first level is the baseline.
-    Levels may be None to take them from the data (sorted).
+    Levels may be None to take them from the data (sorted; SPSS value labels in code order).
+    `missing_values` are answer values that mean "no answer" (e.g. "-99", "Don't know").
+    `weight` is a frequency weight: each row stands for that many identical respondents.
     """
 
-    respondent: str
+    respondent: str | None
     scale: tuple[int, int]
     items: tuple[str, ...] = ()
     item_column: str | None = None
@@ -41,6 +71,8 @@ class SurveySpec:
     group: str | None = None
     weight: str | None = None
     min_cell_size: int = 1
+    labels: tuple[str, ...] = ()
+    missing_values: tuple[str, ...] = ()
 
     def __post_init__(self):
         wide, long = bool(self.items), bool(self.item_column or self.answer_column)
@@ -51,6 +83,16 @@ class SurveySpec:
         lo, hi = self.scale
         if not (int(lo) == lo and int(hi) == hi and hi > lo):
             raise ValueError(f"scale must be two whole numbers, low < high; got {self.scale}")
+        if self.labels and len(self.labels) != self.n_categories:
+            raise ValueError(f"labels name {len(self.labels)} points but the scale {lo}..{hi} has {self.n_categories}")
+        taken = sorted(set(self.respondent_columns()[1 if self.respondent else 0:]) & set(ANSWER_COLUMNS))
+        if taken:
+            raise ValueError(f"column(s) {', '.join(taken)} share a name with the answer table's own columns "
+                             f"({', '.join(ANSWER_COLUMNS)}); rename them")
+        used = self.columns_used()
+        repeated = sorted({c for c in used if used.count(c) > 1})
+        if repeated:
+            raise ValueError(f"column(s) {', '.join(repeated)} given more than one role")
 
     @property
     def n_categories(self) -> int:
@@ -60,16 +102,25 @@ class SurveySpec:
     def layout(self) -> str:
         return "wide" if self.items else "long"
 
+    def respondent_columns(self) -> list[str]:
+        """Columns that describe a respondent (the same on each of their answers)."""
+        cols = [c for c in (self.respondent,) if c] + [*self.factors, *self.covariates]
+        return cols + [c for c in (self.group, self.weight) if c]
+
+    def columns_used(self) -> list[str]:
+        return self.respondent_columns() + list(self.items) + [c for c in (self.item_column, self.answer_column) if c]
+
 
 @dataclass
 class Survey:
     """A checked survey.
 
-    `answers`: one row per answer with columns respondent, item, answer (1..K as
-    given on the scale), the factor columns (ordered categoricals), covariates,
-    group and weight when given, and `row` (the spreadsheet row it came from).
-    `respondents`: one row per respondent with the factor, covariate and group columns.
-    `missing`: how many answers were missing and dropped (the stated policy).
+    `answers`: one row per answer with columns respondent, item, answer (lo..hi as
+    given on the scale), the factor columns (categoricals, first level the baseline),
+    covariates, group and weight when given, and `row` (the spreadsheet row it came from).
+    `respondents`: one row per respondent with the factor, covariate, group and weight columns.
+    `missing`: how many answers were missing and dropped (the stated policy);
+    `missing_by_item` the same per item. `export` is "qualtrics" for a Qualtrics export.
     """
 
     answers: pd.DataFrame
@@ -77,134 +128,342 @@ class Survey:
     spec: SurveySpec
     source: str
     missing: int = 0
+    missing_by_item: dict[str, int] = field(default_factory=dict)
+    export: str = ""
 
     @property
     def items(self) -> list[str]:
         return list(self.answers["item"].cat.categories)
 
+    @property
+    def n_respondents(self) -> float:
+        """Respondents, counting a weighted row as that many."""
+        if self.spec.weight:
+            return float(self.respondents[self.spec.weight].sum())
+        return float(len(self.respondents))
+
     def cell_sizes(self) -> pd.Series:
-        """Respondents per combination of factor levels."""
+        """Respondents per combination of factor levels (weighted rows count as their weight)."""
         factors = list(self.spec.factors)
+        counts = self.respondents[self.spec.weight] if self.spec.weight else pd.Series(1, index=self.respondents.index)
         if not factors:
-            return pd.Series({"all": len(self.respondents)})
-        return self.respondents.groupby(factors, observed=True).size()
+            return pd.Series({"all": counts.sum()})
+        return counts.groupby([self.respondents[f] for f in factors], observed=True).sum()
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV file into a DataFrame of strings/numbers, with the spreadsheet row kept."""
+# ---------------------------------------------------------------------------------------
+# Reading files
+
+
+def read_table(path: str | Path, sheet: str | int | None = None) -> pd.DataFrame:
+    """Read a survey file into a DataFrame indexed by spreadsheet row (header = row 1).
+
+    CSV cells are read as text (only blank cells are missing), so that codes such as
+    "01" or a level called "NA" survive; numbers are parsed where a number is expected.
+    SPSS/Stata files keep their numeric codes, with value labels in `frame.attrs["value_labels"]`.
+    """
     path = Path(path)
     if not path.exists():
         raise InputError("no such file", file=path)
+    if path.is_dir():
+        raise InputError("is a directory, not a data file", file=path)
     if path.stat().st_size == 0:
         raise InputError("the file is empty", file=path)
     suffix = path.suffix.lower()
-    if suffix not in {".csv", ".txt"}:
-        raise InputError(f"unsupported file type '{suffix}' (expected .csv)", file=path)
-    try:
-        frame = pd.read_csv(path)
-    except pd.errors.EmptyDataError:
-        raise InputError("the file is empty", file=path) from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InputError(f"could not be read as CSV: {exc}", file=path) from None
-    frame.index = pd.RangeIndex(FIRST_DATA_ROW, FIRST_DATA_ROW + len(frame), name="row")
+    if suffix not in SUPPORTED_SUFFIXES:
+        expected = ", ".join(sorted(SUPPORTED_SUFFIXES))
+        raise InputError(f"unsupported file type '{suffix}' (expected one of {expected})", file=path)
+    if suffix in CSV_SUFFIXES:
+        frame = _read_csv(path)
+    elif suffix in EXCEL_SUFFIXES:
+        frame = _read_excel(path, sheet)
+    else:
+        frame = _read_stats_file(path)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    # Fully blank rows are not respondents; dropping them keeps the others' row numbers.
+    frame = frame.loc[~frame.isna().all(axis=1)]
+    if frame.empty:
+        raise InputError("the file has a header but no data rows", file=path)
     return frame
 
 
-def load_survey(path: str | Path, spec: SurveySpec) -> Survey:
+def _read_csv(path: Path) -> pd.DataFrame:
+    encoding = _encoding_of(path)
+    text = path.read_bytes().decode(encoding, errors="replace")
+    if not text.strip():
+        raise InputError("the file is empty", file=path)
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else _sniff_delimiter(text)
+    try:
+        frame = pd.read_csv(
+            path, sep=delimiter, dtype=str, keep_default_na=False, na_values=[""],
+            skip_blank_lines=False, encoding=encoding, skipinitialspace=True,
+        )
+    except pd.errors.EmptyDataError:
+        raise InputError("the file is empty", file=path) from None
+    except pd.errors.ParserError as exc:
+        raise InputError(f"could not be read as CSV: {exc}", file=path) from None
+    frame.index = pd.RangeIndex(FIRST_DATA_ROW, FIRST_DATA_ROW + len(frame), name="row")
+    return _drop_qualtrics_header_rows(frame)
+
+
+def _encoding_of(path: Path) -> str:
+    try:
+        path.read_bytes().decode("utf-8-sig")
+        return "utf-8-sig"  # also strips the byte-order mark Qualtrics and Excel write
+    except UnicodeDecodeError:
+        return "cp1252"  # Excel's "CSV" on Windows
+
+
+def _sniff_delimiter(text: str) -> str:
+    try:
+        return csv.Sniffer().sniff(text[:65536], delimiters=",;\t").delimiter
+    except csv.Error:
+        return ","
+
+
+def _drop_qualtrics_header_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Drop a Qualtrics export's question-text row and its ImportId row, keeping row numbers.
+
+    A Qualtrics CSV has three header rows: column names (row 1), question texts (row 2),
+    and `{"ImportId":"QID1"}` cells (row 3); older exports lack the third.
+    """
+    if len(frame) == 0:
+        return frame
+    first, second = frame.iloc[0], (frame.iloc[1] if len(frame) > 1 else None)
+
+    def is_import_id_row(row) -> bool:
+        cells = [c for c in row.dropna().astype(str)]
+        return bool(cells) and sum(c.startswith('{"ImportId"') for c in cells) >= max(1, len(cells) // 2)
+
+    response_id = next((c for c in frame.columns if c.replace(" ", "").lower() == "responseid"), None)
+    question_row = response_id is not None and str(first[response_id]).strip().lower() == "response id"
+    if second is not None and is_import_id_row(second):
+        frame = frame.iloc[2:].copy()
+    elif is_import_id_row(first):
+        frame = frame.iloc[1:].copy()
+    elif question_row:
+        frame = frame.iloc[1:].copy()
+    else:
+        return frame
+    frame.attrs[EXPORT_KIND] = "qualtrics"
+    return frame
+
+
+def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
+    try:
+        frame = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, engine="openpyxl")
+    except (zipfile.BadZipFile, OSError, KeyError) as exc:
+        raise InputError(f"could not be read as an Excel workbook: {exc}", file=path) from None
+    except (ValueError, IndexError) as exc:
+        sheets = _excel_sheet_names(path)
+        raise InputError(f"no sheet {sheet!r} ({exc}); the workbook has: {', '.join(sheets)}", file=path) from None
+    frame.index = pd.RangeIndex(FIRST_DATA_ROW, FIRST_DATA_ROW + len(frame), name="row")
+    if frame.columns.size == 0:
+        raise InputError("the sheet is empty", file=path)
+    return frame
+
+
+def _excel_sheet_names(path: Path) -> list[str]:
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return list(workbook.sheetnames)
+    finally:
+        workbook.close()
+
+
+def _read_stats_file(path: Path) -> pd.DataFrame:
+    import pyreadstat
+
+    reader = pyreadstat.read_dta if path.suffix.lower() == ".dta" else pyreadstat.read_sav
+    try:
+        # Codes, not labels: answers stay numbers; labels are applied to factors in `validate`.
+        # User-defined missing values (e.g. 99 = refused) come back as blanks.
+        frame, meta = reader(str(path), apply_value_formats=False, user_missing=False)
+    except Exception as exc:  # pyreadstat raises its own error types for corrupt files
+        raise InputError(f"could not be read as {path.suffix.lower()}: {exc}", file=path) from None
+    frame.index = pd.RangeIndex(FIRST_DATA_ROW, FIRST_DATA_ROW + len(frame), name="row")
+    frame.attrs[VALUE_LABELS] = {str(k): dict(v) for k, v in (meta.variable_value_labels or {}).items()}
+    return frame
+
+
+# ---------------------------------------------------------------------------------------
+# Checking
+
+
+def load_survey(path: str | Path, spec: SurveySpec, *, sheet: str | int | None = None) -> Survey:
     """Read and check a survey file; see `validate` for what is checked."""
-    return validate(read_table(path), spec, source=str(path))
+    return validate(read_table(path, sheet=sheet), spec, source=str(path))
 
 
 def validate(frame: pd.DataFrame, spec: SurveySpec, source: str = "<data frame>") -> Survey:
     """Check `frame` against `spec` and return it as a Survey.
 
     `frame`'s index is taken as the spreadsheet row numbers used in messages.
-    Missing answers are dropped and counted; a respondent with no answer at all is an error.
+    Checked, in this order: the frame is not empty; every named column exists;
+    respondent ids are present and unique; answers are whole numbers (or labels) on the
+    scale; factor levels are known and not blank; groups are not blank; covariates and
+    weights are numbers (weights whole and not negative); in the long layout, a
+    respondent's factors do not change between rows; every respondent answered at
+    least one item; every cell has at least `min_cell_size` respondents.
     """
     if len(frame) == 0:
-        raise InputError("the file has a header but no rows", file=source)
+        raise InputError("the file has a header but no data rows", file=source)
+    value_labels = frame.attrs.get(VALUE_LABELS, {})
     _require_columns(frame, spec, source)
     frame = frame.copy()
-    rows = frame.index.to_numpy()
+    frame.index.name = "row"
+    if spec.respondent is None:
+        respondent = "__row_as_respondent__"
+        frame[respondent] = frame.index.to_numpy()
+    else:
+        respondent = spec.respondent
+        _check_present(frame[respondent], frame.index, "respondent id is blank", respondent, source)
+        frame[respondent] = _as_text(frame[respondent])
 
+    id_vars = [respondent, *[c for c in spec.respondent_columns() if c != respondent]]
     if spec.layout == "wide":
-        _check_duplicates(frame, [spec.respondent], source)
-        id_vars = [c for c in _respondent_columns(spec)]
-        long = frame.reset_index().melt(
-            id_vars=["row", *id_vars], value_vars=list(spec.items), var_name="item", value_name="answer"
-        )
+        _check_duplicates(frame, [respondent], source)
+        long = frame.reset_index().melt(  # placeholder names: an item may be called "answer"
+            id_vars=["row", *id_vars], value_vars=list(spec.items), var_name="__item__", value_name="__answer__"
+        ).rename(columns={"__item__": "item", "__answer__": "answer"})
         item_levels = list(spec.items)
     else:
-        _check_duplicates(frame, [spec.respondent, spec.item_column], source)
-        long = frame.reset_index().rename(columns={spec.item_column: "item", spec.answer_column: "answer"})
-        item_levels = sorted(long["item"].astype(str).unique())
-        long["item"] = long["item"].astype(str)
-    long = long.rename(columns={spec.respondent: "respondent"})
+        if spec.respondent is not None:
+            _check_duplicates(frame, [respondent, spec.item_column], source)
+        _check_present(frame[spec.item_column], frame.index, "item name is blank", spec.item_column, source)
+        long = frame.reset_index()[["row", *id_vars, spec.item_column, spec.answer_column]]
+        long = long.rename(columns={spec.item_column: "item", spec.answer_column: "answer"})
+        long["item"] = _as_text(long["item"])
+        item_levels = sorted(long["item"].unique())
+    long = long.rename(columns={respondent: "respondent"})
 
-    answer_col = spec.answer_column or "answer"
+    answer_column = spec.answer_column or "answer"
+    long["answer"] = _blank_missing_values(long["answer"], spec.missing_values)
     missing_mask = long["answer"].isna()
-    n_missing = int(missing_mask.sum())
+    missing_by_item = long.loc[missing_mask, "item"].astype(str).value_counts()
     long = long[~missing_mask].copy()
-    long["answer"] = _check_answers(long, spec, source, answer_col)
+    long["answer"] = _check_answers(long, spec, source, answer_column)
 
     for name, levels in spec.factors.items():
-        long[name] = _check_levels(long, name, levels, source)
+        long[name] = _check_levels(long, name, levels, value_labels.get(name), source)
     for name in spec.covariates:
         long[name] = _check_numeric(long, name, source)
+    if spec.group:
+        _check_present(long[spec.group], pd.Index(long["row"]), "group is blank", spec.group, source)
+        long[spec.group] = _as_text(long[spec.group])
     if spec.weight:
-        w = _check_numeric(long, spec.weight, source)
-        bad = long.loc[w <= 0, "row"].tolist()
-        if bad:
-            raise InputError("weights must be positive", file=source, column=spec.weight, rows=sorted(set(bad)))
-        long[spec.weight] = w
-    if spec.layout == "long":
+        long[spec.weight] = _check_weights(long, spec.weight, source)
+    if spec.layout == "long" and spec.respondent is not None:
         _check_constant_within_respondent(long, spec, source)
 
     answered = set(long["respondent"])
-    empty = [r for r, rid in zip(rows, frame[spec.respondent]) if rid not in answered]
-    if empty:
-        raise InputError(
-            "respondent has no answer in any item", file=source, column=", ".join(spec.items) or answer_col, rows=empty
-        )
+    unanswered = frame.index[~frame[respondent].isin(answered)].tolist()
+    if unanswered:
+        where = ", ".join(spec.items) if spec.layout == "wide" else answer_column
+        raise InputError("respondent has no answer in any item (a respondent needs at least one)",
+                         file=source, column=where, rows=unanswered)
 
     long["item"] = pd.Categorical(long["item"], categories=item_levels)
     columns = ["respondent", "item", "answer", *spec.factors, *spec.covariates]
     columns += [c for c in (spec.group, spec.weight) if c]
     answers = long[columns + ["row"]].sort_values(["row", "item"]).reset_index(drop=True)
     respondents = answers.drop_duplicates("respondent")[
-        ["respondent", *spec.factors, *spec.covariates, *([spec.group] if spec.group else [])]
+        ["respondent", *spec.factors, *spec.covariates, *[c for c in (spec.group, spec.weight) if c]]
     ].reset_index(drop=True)
-    survey = Survey(answers=answers, respondents=respondents, spec=spec, source=source, missing=n_missing)
+    survey = Survey(
+        answers=answers, respondents=respondents, spec=spec, source=source,
+        missing=int(missing_by_item.sum()),
+        missing_by_item={item: int(missing_by_item.get(item, 0)) for item in item_levels},
+        export=frame.attrs.get(EXPORT_KIND, ""),
+    )
     _check_cell_sizes(survey)
     return survey
 
 
-def _respondent_columns(spec: SurveySpec) -> list[str]:
-    cols = [spec.respondent, *spec.factors, *spec.covariates]
-    return cols + [c for c in (spec.group, spec.weight) if c]
+def check_levels_have_respondents(survey: Survey) -> None:
+    """Raise unless every declared factor level has respondents.
+
+    Not part of `validate`: the SRP analysis may declare experiments a file lacks; a
+    regression cannot, because a level nobody is in has an effect the data cannot estimate.
+    """
+    for name in survey.spec.factors:
+        weights = survey.respondents[survey.spec.weight] if survey.spec.weight else 1
+        counts = pd.Series(weights, index=survey.respondents.index).groupby(
+            survey.respondents[name], observed=False).sum()
+        empty = [str(level) for level, n in counts.items() if n == 0]
+        if empty:
+            raise InputError(
+                f"level(s) {', '.join(repr(e) for e in empty)} have no respondents, so their effect cannot be "
+                f"estimated; remove them from the factor's levels",
+                file=survey.source, column=name,
+            )
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """Cells as text; whole floats (Excel, SPSS) lose their '.0' so that 2.0 matches level '2'."""
+
+    def one(v):
+        if isinstance(v, (float, np.floating)) and np.isfinite(v) and float(v).is_integer():
+            return str(int(v))
+        return str(v).strip()
+
+    return values.map(one, na_action="ignore")
+
+
+def _blank_missing_values(values: pd.Series, missing_values: tuple[str, ...]) -> pd.Series:
+    if not missing_values:
+        return values
+    as_text = _as_text(values)
+    listed = {str(m).strip() for m in missing_values}
+    return values.mask(as_text.isin(listed))
+
+
+def closest(name: str, candidates) -> str | None:
+    """The candidate `name` was most likely meant to be (ignoring case, spaces, _ and -), if any."""
+
+    def norm(text):
+        return "".join(ch for ch in str(text).casefold() if ch not in " _-.")
+
+    by_norm = {norm(c): c for c in candidates}
+    match = difflib.get_close_matches(norm(name), list(by_norm), n=1, cutoff=0.6)
+    return by_norm[match[0]] if match else None
 
 
 def _require_columns(frame: pd.DataFrame, spec: SurveySpec, source: str) -> None:
-    needed = _respondent_columns(spec) + list(spec.items)
-    needed += [c for c in (spec.item_column, spec.answer_column) if c]
     present = [str(c) for c in frame.columns]
-    for col in needed:
+    for col in spec.columns_used():
         if col not in present:
-            close = difflib.get_close_matches(col, present, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else f"; the file has: {', '.join(present)}"
-            raise InputError(f"column is missing{hint}", file=source, column=col)
+            close = closest(col, present)
+            hint = f"; did you mean '{close}'?" if close else ""
+            shown = ", ".join(present[:30]) + (" ..." if len(present) > 30 else "")
+            raise InputError(f"column is missing{hint} (the file has: {shown})", file=source, column=col)
+
+
+def _check_present(values: pd.Series, rows: pd.Index, message: str, column: str, source: str) -> None:
+    blank = values.isna() | (values.astype(str).str.strip() == "")
+    if blank.any():
+        raise InputError(message, file=source, column=column, rows=sorted(set(rows[blank.to_numpy()].tolist())))
 
 
 def _check_duplicates(frame: pd.DataFrame, key: list[str], source: str) -> None:
     dup = frame.duplicated(subset=key, keep=False)
     if dup.any():
+        first = frame.loc[dup, key].iloc[0].astype(str).tolist()
         raise InputError(
-            f"duplicated {' and '.join(key)}: each must appear once", file=source, column=key[0], rows=frame.index[dup].tolist()
+            f"duplicated {' and '.join(key)} (e.g. {', '.join(first)}): each must appear once",
+            file=source, column=key[0], rows=frame.index[dup].tolist(),
         )
 
 
 def _check_answers(long: pd.DataFrame, spec: SurveySpec, source: str, column: str) -> pd.Series:
-    values = pd.to_numeric(long["answer"], errors="coerce")
+    raw = long["answer"]
+    values = pd.to_numeric(raw, errors="coerce")
+    if spec.labels:
+        codes = {label.strip().casefold(): spec.scale[0] + i for i, label in enumerate(spec.labels)}
+        by_label = raw.map(lambda v: codes.get(str(v).strip().casefold()))
+        values = values.where(values.notna(), pd.to_numeric(by_label, errors="coerce"))
     lo, hi = spec.scale
 
     def fail(mask, what):
@@ -214,26 +473,41 @@ def _check_answers(long: pd.DataFrame, spec: SurveySpec, source: str, column: st
         raise InputError(f"{what} (e.g. {examples})", file=source, column=where, rows=sorted(set(bad["row"])))
 
     if values.isna().any():
-        fail(values.isna(), "answers must be numbers")
-    if ((values % 1) != 0).any():
-        fail((values % 1) != 0, "answers must be whole numbers")
+        expected = f"a label ({', '.join(spec.labels)}) or a number" if spec.labels else "numbers"
+        fail(values.isna(), f"answers must be {expected}; leave a cell blank for no answer")
+    not_whole = ~np.isclose(values, np.round(values))
+    if not_whole.any():
+        fail(not_whole, "answers must be whole numbers")
     if ((values < lo) | (values > hi)).any():
         fail((values < lo) | (values > hi), f"answers must lie on the scale {lo}..{hi}")
-    return values.astype(int)
+    return np.round(values).astype(int)
 
 
-def _check_levels(long: pd.DataFrame, name: str, levels, source: str) -> pd.Categorical:
+def _check_levels(long: pd.DataFrame, name: str, levels, value_labels: dict | None, source: str) -> pd.Categorical:
     values = long[name]
     if values.isna().any():
-        raise InputError("factor level is missing", file=source, column=name, rows=sorted(set(long.loc[values.isna(), "row"])))
-    values = values.astype(str)
+        raise InputError("factor level is blank", file=source, column=name,
+                         rows=sorted(set(long.loc[values.isna(), "row"])))
+    codes = _as_text(values)
+    values = codes
+    if value_labels:
+        labels = {_as_text(pd.Series([k])).iloc[0]: str(v) for k, v in value_labels.items()}
+        # Use the labels unless the config names its levels by their codes.
+        if levels is None or not set(map(str, levels)) <= set(labels):
+            values = codes.map(lambda c: labels.get(c, c))
+            if levels is None:
+                levels = tuple(dict.fromkeys(labels.values()))
+                levels = tuple(lv for lv in levels if lv in set(values)) + tuple(sorted(set(values) - set(levels)))
     if levels is None:
         levels = tuple(sorted(values.unique()))
+    levels = tuple(str(lv) for lv in levels)
     unknown = ~values.isin(levels)
     if unknown.any():
-        found = ", ".join(sorted(set(values[unknown]))[:5])
+        found = sorted(set(values[unknown]))
+        hints = [f"'{m}' for '{f}'" for f in found[:3] if (m := closest(f, levels))]
+        hint = f" (did you mean {', '.join(hints)}?)" if hints else ""
         raise InputError(
-            f"unknown level(s) {found}; expected one of: {', '.join(levels)}",
+            f"unknown level(s) {', '.join(repr(f) for f in found[:5])}{hint}; expected one of: {', '.join(levels)}",
             file=source, column=name, rows=sorted(set(long.loc[unknown, "row"])),
         )
     return pd.Categorical(values, categories=list(levels), ordered=False)
@@ -241,14 +515,27 @@ def _check_levels(long: pd.DataFrame, name: str, levels, source: str) -> pd.Cate
 
 def _check_numeric(long: pd.DataFrame, name: str, source: str) -> pd.Series:
     values = pd.to_numeric(long[name], errors="coerce")
-    bad = values.isna()
+    bad = values.isna() | ~np.isfinite(values.fillna(0))
     if bad.any():
-        raise InputError("values must be numbers (none missing)", file=source, column=name, rows=sorted(set(long.loc[bad, "row"])))
+        examples = ", ".join(repr(v) for v in long.loc[bad, name].head(3))
+        raise InputError(f"values must be numbers, none blank (e.g. {examples})", file=source, column=name,
+                         rows=sorted(set(long.loc[bad, "row"])))
     return values.astype(float)
 
 
+def _check_weights(long: pd.DataFrame, name: str, source: str) -> pd.Series:
+    weights = _check_numeric(long, name, source)
+    bad = (weights < 0) | ~np.isclose(weights, np.round(weights))
+    if bad.any():
+        raise InputError("frequency weights must be whole numbers, 0 or more (how many respondents a row stands for)",
+                         file=source, column=name, rows=sorted(set(long.loc[bad, "row"])))
+    if weights.sum() == 0:
+        raise InputError("every frequency weight is 0: no respondents", file=source, column=name)
+    return np.round(weights)
+
+
 def _check_constant_within_respondent(long: pd.DataFrame, spec: SurveySpec, source: str) -> None:
-    for col in [*spec.factors, *spec.covariates, *([spec.group] if spec.group else [])]:
+    for col in [*spec.factors, *spec.covariates, *[c for c in (spec.group, spec.weight) if c]]:
         varies = long.groupby("respondent", observed=True)[col].transform("nunique") > 1
         if varies.any():
             raise InputError(
@@ -264,8 +551,26 @@ def _check_cell_sizes(survey: Survey) -> None:
     sizes = survey.cell_sizes()
     small = sizes[sizes < spec.min_cell_size]
     if len(small):
-        cells = "; ".join(f"{dict(zip(spec.factors, np.atleast_1d(k)))}: {n}" for k, n in small.items())
+        cells = "; ".join(
+            f"{', '.join(f'{f}={v}' for f, v in zip(spec.factors, np.atleast_1d(k)))}: {n:g}" for k, n in small.items()
+        )
         raise InputError(
-            f"too few respondents in a cell (need at least {spec.min_cell_size}): {cells}",
+            f"too few respondents in {len(small)} cell(s) (need at least {spec.min_cell_size}): {cells}",
             file=survey.source, column=", ".join(spec.factors),
         )
+
+
+def describe(survey: Survey) -> dict:
+    """Counts for reports: respondents, answers, missing answers (per item), cells."""
+    return {
+        "file": survey.source,
+        "export": survey.export,
+        "respondents": survey.n_respondents,
+        "rows": int(len(survey.respondents)),
+        "answers": float(survey.answers[survey.spec.weight].sum()) if survey.spec.weight else int(len(survey.answers)),
+        "missing_answers": survey.missing,
+        "missing_by_item": dict(survey.missing_by_item),
+        "items": survey.items,
+        "scale": list(survey.spec.scale),
+    }
+

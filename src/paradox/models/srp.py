@@ -127,8 +127,10 @@ def ordinal_model(survey: Survey, priors: OrdinalPriors = OrdinalPriors(), poole
             baseline = pm.ZeroSumNormal("experiment_baseline", priors.baseline_sd, dims="experiment")
             eta = eta + baseline[exp_idx]
         # Answers are 1..K on the scale; OrderedLogistic counts categories from 0.
+        # Sorting is the identity on the ordered posterior draws, but forward (prior predictive)
+        # sampling ignores the ordered transform: sorted iid normals are exactly its prior.
         pm.OrderedLogistic(
-            "satisfaction", eta=eta, cutpoints=cutpoints[item_idx],
+            "satisfaction", eta=eta, cutpoints=pt.sort(cutpoints, axis=-1)[item_idx],
             observed=answers["answer"].to_numpy() - survey.spec.scale[0], dims="answer", compute_p=False,
         )
     return model

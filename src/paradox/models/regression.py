@@ -1,0 +1,388 @@
+"""A general regression for survey answers: any ordinal outcome (or its scale mean)
+against categorical and numeric predictors, with optional random intercepts.
+
+Ordinal (cumulative logit or probit), after McCullagh (1980) and MASS::polr:
+
+    P(answer <= k) = F(cutpoint[k] - eta),   eta = sum of effects + random intercepts
+
+with all K-1 cutpoints free (so no intercept), ordered, and an ordered initial value.
+A factor is treatment-coded: its first level is the baseline, and the model has one
+effect per other level, named `factor[level]`. A numeric covariate has one slope named
+after its column. With several items, `item[name]` shifts each item against the first.
+A grouping column adds a random intercept per group, `group[name]`, with sd `group_sd`
+(non-centred, and summing to zero over the groups so that the cutpoints carry the overall
+level); `respondent_intercept` does the same per respondent.
+
+Gaussian: each respondent's mean answer over the items they answered, normal around
+intercept + effects, with residual sd `sigma`.
+
+Collapsing: unless the model has a respondent-level effect, the likelihood depends on an
+answer only through its predictors, so identical rows are collapsed into counts first
+(frequency weights add up in the same way). The ordinal model is then one Multinomial per
+predictor pattern, and the Gaussian model uses each pattern's mean and sum of squares,
+which is exact. Its cost grows with the number of patterns, not of respondents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytensor.tensor as pt
+import xarray as xr
+from scipy import special, stats
+
+from paradox.data import Survey
+
+FAMILIES = ("ordinal", "gaussian")
+LINKS = ("logit", "probit")
+#: Names the model uses for itself; a predictor column may not take them.
+RESERVED_NAMES = ("cutpoints", "cutpoints_centred", "intercept", "intercept_centred", "sigma", "answers", "mean_answer", "within_pattern", "item", "respondent")
+
+
+@dataclass(frozen=True)
+class Priors:
+    """Weakly informative priors. None takes the default for the family.
+
+    The cutpoint and intercept priors apply at the average predictors (see _linear_predictor).
+
+    ordinal: effects and slopes Normal(0, 2.5) (logit units; a slope per unit of its
+    covariate), cutpoints Normal(0, 5), random-intercept sds HalfNormal(1);
+    gaussian, on a scale from lo to hi with range R = hi - lo: intercept
+    Normal((lo + hi) / 2, R), effects Normal(0, R / 2), sigma and sds HalfNormal(R / 2).
+    """
+
+    effect_sd: float | None = None
+    cutpoint_sd: float = 5.0
+    group_sd: float | None = None
+    intercept_sd: float | None = None
+    sigma_sd: float | None = None
+
+    def resolved(self, family: str, scale: tuple[int, int]) -> "Priors":
+        if family == "ordinal":
+            defaults = {"effect_sd": 2.5, "group_sd": 1.0, "intercept_sd": None, "sigma_sd": None}
+        else:
+            r = float(scale[1] - scale[0])
+            defaults = {"effect_sd": r / 2, "group_sd": r / 2, "intercept_sd": r, "sigma_sd": r / 2}
+        values = {k: (getattr(self, k) if getattr(self, k) is not None else v) for k, v in defaults.items()}
+        return Priors(cutpoint_sd=self.cutpoint_sd, **values)
+
+
+@dataclass(frozen=True)
+class RegressionSpec:
+    """Which model: `family` ordinal or gaussian, `link` logit or probit (ordinal only)."""
+
+    family: str = "ordinal"
+    link: str = "logit"
+    respondent_intercept: bool = False
+    item_effects: bool = True
+    priors: Priors = field(default_factory=Priors)
+
+    def __post_init__(self):
+        if self.family not in FAMILIES:
+            raise ValueError(f"family must be one of {', '.join(FAMILIES)}, not {self.family!r}")
+        if self.link not in LINKS:
+            raise ValueError(f"link must be one of {', '.join(LINKS)}, not {self.link!r}")
+        if self.family == "gaussian" and self.respondent_intercept:
+            raise ValueError("the gaussian model has one scale mean per respondent: it cannot have a respondent intercept")
+
+
+@dataclass(frozen=True)
+class Term:
+    """One predictor: a factor (effects for its non-baseline levels), or a numeric covariate."""
+
+    name: str
+    levels: tuple[str, ...] = ()  # all levels, baseline first; empty for a numeric covariate
+
+    @property
+    def is_factor(self) -> bool:
+        return bool(self.levels)
+
+    @property
+    def dim(self) -> str:
+        return f"{self.name}_level"
+
+
+@dataclass
+class RegressionModel:
+    """A built model and the rows its likelihood sees.
+
+    `rows`: one row per predictor pattern (collapsed) or per answer (not collapsed), with
+    the predictor columns and, when collapsed, the counts of each answer (`counts`, ordinal)
+    or n/mean/sum of squares (gaussian).
+    """
+
+    model: pm.Model
+    spec: RegressionSpec
+    survey: Survey
+    terms: tuple[Term, ...]
+    rows: pd.DataFrame
+    collapsed: bool
+    observed: str
+    parameters: list[str]
+    counts: np.ndarray | None = None
+
+    @property
+    def n_likelihood_rows(self) -> int:
+        return len(self.rows)
+
+
+def category_labels(survey: Survey) -> list[str]:
+    spec = survey.spec
+    return list(spec.labels) if spec.labels else [str(k) for k in range(spec.scale[0], spec.scale[1] + 1)]
+
+
+def cutpoint_labels(survey: Survey) -> list[str]:
+    """polr-style names: 'Low|Medium' is the cut between Low and Medium."""
+    labels = category_labels(survey)
+    return [f"{a}|{b}" for a, b in zip(labels[:-1], labels[1:])]
+
+
+def model_terms(survey: Survey, spec: RegressionSpec) -> tuple[Term, ...]:
+    terms = []
+    if spec.family == "ordinal" and spec.item_effects and len(survey.items) > 1:
+        terms.append(Term("item", tuple(survey.items)))
+    for name in survey.spec.factors:
+        levels = tuple(str(c) for c in survey.answers[name].cat.categories)
+        if len(levels) > 1:  # a factor with one level is a constant: the cutpoints absorb it
+            terms.append(Term(name, levels))
+    terms += [Term(name) for name in survey.spec.covariates]
+    columns = [*survey.spec.factors, *survey.spec.covariates, *[c for c in (survey.spec.group,) if c]]
+    for name in columns:
+        if name in RESERVED_NAMES:
+            raise ValueError(f"column name {name!r} is used by the model itself; rename the column")
+    return tuple(terms)
+
+
+def build_regression(survey: Survey, spec: RegressionSpec, *, collapse: bool | None = None) -> RegressionModel:
+    """Build the model for `survey`. `collapse` None collapses whenever the model allows it."""
+    can_collapse = not spec.respondent_intercept
+    collapse = can_collapse if collapse is None else collapse
+    if collapse and not can_collapse:
+        raise ValueError("a model with a respondent intercept cannot be collapsed")
+    if spec.respondent_intercept and survey.spec.weight:
+        raise ValueError("frequency weights cannot be combined with a respondent intercept "
+                         "(a weighted row stands for several respondents, each with their own intercept)")
+    terms = model_terms(survey, spec)
+    priors = spec.priors.resolved(spec.family, survey.spec.scale)
+    if spec.family == "ordinal":
+        return _build_ordinal(survey, spec, terms, priors, collapse)
+    return _build_gaussian(survey, spec, terms, priors)
+
+
+def _predictor_columns(survey: Survey, terms: tuple[Term, ...]) -> list[str]:
+    return [t.name for t in terms] + [c for c in (survey.spec.group,) if c]
+
+
+def _weights(frame: pd.DataFrame, survey: Survey) -> np.ndarray:
+    w = survey.spec.weight
+    return frame[w].to_numpy(dtype=float) if w else np.ones(len(frame))
+
+
+def _collapse_ordinal(survey: Survey, columns: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """One row per distinct predictor pattern, with the (weighted) count of each answer."""
+    answers = survey.answers.assign(_weight=_weights(survey.answers, survey))
+    answers = answers[answers["_weight"] > 0]
+    lo, k = survey.spec.scale[0], survey.spec.n_categories
+    if not columns:  # no predictors: one pattern, everybody
+        counts = np.bincount(answers["answer"].to_numpy() - lo, weights=answers["_weight"].to_numpy(), minlength=k)
+        return pd.DataFrame(index=[0]), np.rint(counts[None, :]).astype(np.int64)
+    table = answers.pivot_table(index=columns, columns="answer", values="_weight", aggfunc="sum",
+                                fill_value=0, observed=True, dropna=False)
+    table = table.reindex(columns=range(lo, lo + k), fill_value=0)
+    table = table[table.sum(axis=1) > 0]
+    rows = table.index.to_frame(index=False)
+    for name in columns:  # keep the categories (levels and their order) through the pivot
+        if isinstance(survey.answers[name].dtype, pd.CategoricalDtype):
+            rows[name] = pd.Categorical(rows[name].astype(str), categories=survey.answers[name].cat.categories)
+    return rows, np.rint(table.to_numpy()).astype(np.int64)
+
+
+def _linear_predictor(rows: pd.DataFrame, terms: tuple[Term, ...], priors: Priors, survey: Survey,
+                      spec: RegressionSpec, reference: pd.DataFrame):
+    """Sum of the effects for each row (inside a model context).
+
+    The sampler sees every predictor centred on its (weighted) mean in `reference` (the
+    answers, or the respondents): a covariate minus its mean, a factor's treatment dummies
+    minus their shares. Uncentred, the cutpoints (or intercept) describe the baseline cell and
+    trade off against every effect, and the sampler crawls. The effects are the same either
+    way; `offset` (what centring took out of eta) turns the centred cutpoints or intercept
+    back into the usual ones, at the baseline levels and covariates = 0.
+    Returns eta, offset and the names of the parameters to report.
+    """
+    eta, offset = pt.zeros(len(rows)), pt.zeros(())
+    names = []
+    weights = _weights(reference, survey)
+    for term in terms:
+        if term.is_factor:
+            effect = pm.Normal(term.name, 0.0, priors.effect_sd, dims=term.dim)
+            full = pt.concatenate([pt.zeros(1), effect])  # the baseline level's effect is 0
+            codes = rows[term.name].cat.codes.to_numpy()
+            shares = np.bincount(reference[term.name].cat.codes.to_numpy(), weights=weights,
+                                 minlength=len(term.levels)) / weights.sum()
+            eta = eta + full[codes] - pt.dot(full, shares)
+            offset = offset + pt.dot(full, shares)
+        else:
+            slope = pm.Normal(term.name, 0.0, priors.effect_sd)
+            mean = float(np.average(reference[term.name].to_numpy(dtype=float), weights=weights))
+            eta = eta + slope * (rows[term.name].to_numpy(dtype=float) - mean)
+            offset = offset + slope * mean
+        names.append(term.name)
+    intercepts = [(survey.spec.group, survey.spec.group)] if survey.spec.group else []
+    if spec.respondent_intercept:
+        intercepts.append(("respondent", "respondent"))
+    for name, column in intercepts:
+        levels, index = np.unique(rows[column].astype(str).to_numpy(), return_inverse=True)
+        dim = f"{name}_level"
+        pm.Model.get_context().add_coord(dim, levels)
+        sd = pm.HalfNormal(f"{name}_sd", priors.group_sd)
+        # Non-centred (samples well when groups are few or small) and zero-sum: the cutpoints carry
+        # the overall level, else the mean of hundreds of intercepts trades off against them all.
+        z = pm.ZeroSumNormal(f"{name}_z", 1.0, dims=dim)
+        effect = pm.Deterministic(name, sd * z, dims=dim)
+        eta = eta + effect[index]
+        names.append(f"{name}_sd")
+        if name != "respondent":
+            names.append(name)
+    return eta, offset, names
+
+
+def _coords(terms: tuple[Term, ...]) -> dict:
+    return {t.dim: list(t.levels[1:]) for t in terms if t.is_factor}
+
+
+def _initial_cutpoints(counts_by_category: np.ndarray, link: str) -> np.ndarray:
+    """Cutpoints at the observed cumulative proportions: an ordered start near the answer."""
+    k = len(counts_by_category)
+    shares = (counts_by_category + 0.5) / (counts_by_category.sum() + 0.5 * k)
+    cumulative = np.clip(np.cumsum(shares)[:-1], 0.02, 0.98)
+    start = special.logit(cumulative) if link == "logit" else stats.norm.ppf(cumulative)
+    return start + np.arange(k - 1) * 1e-3  # strictly increasing even where shares tie
+
+
+def _build_ordinal(survey, spec, terms, priors, collapse) -> RegressionModel:
+    lo, k = survey.spec.scale[0], survey.spec.n_categories
+    columns = _predictor_columns(survey, terms)
+    if spec.respondent_intercept:
+        columns = columns + ["respondent"]
+    if collapse:
+        rows, counts = _collapse_ordinal(survey, columns)
+        per_category = counts.sum(axis=0)
+    else:
+        if survey.spec.weight:
+            raise ValueError("frequency weights enter the likelihood as counts: the model must be collapsed")
+        rows = survey.answers[[*columns, "answer"]].reset_index(drop=True)
+        counts = None
+        per_category = np.bincount(rows["answer"].to_numpy() - lo, minlength=k)
+    coords = {"cutpoint": cutpoint_labels(survey), "answer_category": category_labels(survey),
+              "pattern" if collapse else "answer_row": np.arange(len(rows)), **_coords(terms)}
+    with pm.Model(coords=coords) as model:
+        eta, offset, names = _linear_predictor(rows, terms, priors, survey, spec, survey.answers)
+        centred = bool(terms)
+        cutpoints = pm.Normal(
+            "cutpoints_centred" if centred else "cutpoints", 0.0, priors.cutpoint_sd, dims="cutpoint",
+            transform=pm.distributions.transforms.ordered,
+            initval=_initial_cutpoints(per_category, spec.link),
+        )
+        if centred:  # reported as polr does: at the baseline levels and covariates = 0
+            pm.Deterministic("cutpoints", cutpoints + offset, dims="cutpoint")
+        dist = pm.OrderedLogistic if spec.link == "logit" else pm.OrderedProbit
+        if collapse:
+            p = dist.compute_p(eta, cutpoints) if spec.link == "logit" else dist.compute_p(eta, cutpoints, 1.0)
+            pm.Multinomial("answers", n=counts.sum(axis=1), p=p, observed=counts, dims=("pattern", "answer_category"))
+        else:
+            dist("answers", eta=eta, cutpoints=cutpoints, compute_p=False,
+                 observed=rows["answer"].to_numpy() - lo, dims="answer_row")
+    return RegressionModel(
+        model=model, spec=spec, survey=survey, terms=terms, rows=rows, collapsed=collapse,
+        observed="answers", parameters=[*names, "cutpoints"], counts=counts,
+    )
+
+
+def respondent_means(survey: Survey) -> pd.DataFrame:
+    """One row per respondent: their predictors, weight, and mean answer over answered items."""
+    means = survey.answers.groupby("respondent", observed=True, sort=False)["answer"].mean()
+    return survey.respondents.assign(mean_answer=survey.respondents["respondent"].map(means).to_numpy())
+
+
+def _build_gaussian(survey, spec, terms, priors) -> RegressionModel:
+    columns = _predictor_columns(survey, terms)
+    people = respondent_means(survey).assign(_weight=lambda d: _weights(d, survey))
+    people = people[people["_weight"] > 0]
+    y, w = people["mean_answer"], people["_weight"]
+    people = people.assign(_wy=w * y, _wyy=w * y * y)
+    sums = people[["_weight", "_wy", "_wyy"]]
+    if columns:
+        rows = sums.groupby([people[c] for c in columns], observed=True).sum().reset_index()
+    else:  # no predictors: one pattern, everybody
+        rows = sums.sum().to_frame().T
+    for name in columns:
+        if isinstance(survey.respondents[name].dtype, pd.CategoricalDtype):
+            rows[name] = pd.Categorical(rows[name].astype(str), categories=survey.respondents[name].cat.categories)
+    rows["n"] = rows.pop("_weight")
+    rows["mean_answer"] = rows.pop("_wy") / rows["n"]
+    rows["sum_of_squares"] = np.maximum(rows.pop("_wyy") - rows["n"] * rows["mean_answer"] ** 2, 0.0)
+    lo, hi = survey.spec.scale
+    n = rows["n"].to_numpy(dtype=float)
+    with pm.Model(coords={"pattern": np.arange(len(rows)), **_coords(terms)}) as model:
+        eta, offset, names = _linear_predictor(rows, terms, priors, survey, spec, survey.respondents)
+        centred = bool(terms)
+        intercept = pm.Normal("intercept_centred" if centred else "intercept", (lo + hi) / 2, priors.intercept_sd)
+        if centred:  # reported as lm does: at the baseline levels and covariates = 0
+            pm.Deterministic("intercept", intercept - offset)
+        sigma = pm.HalfNormal("sigma", priors.sigma_sd)
+        mu = intercept + eta
+        # The normal likelihood of a pattern's respondents factorises into its mean ...
+        pm.Normal("mean_answer", mu, sigma / np.sqrt(n), observed=rows["mean_answer"].to_numpy(), dims="pattern")
+        # ... and its spread around that mean (zero for a single respondent).
+        pm.Potential("within_pattern", pt.sum(-(n - 1) * pt.log(sigma) - rows["sum_of_squares"].to_numpy() / (2 * sigma**2)))
+    return RegressionModel(
+        model=model, spec=spec, survey=survey, terms=terms, rows=rows, collapsed=True,
+        observed="mean_answer", parameters=["intercept", *names, "sigma"],
+    )
+
+
+def answer_distribution_check(fitted: RegressionModel, idata: xr.DataTree, by: str | None = None) -> pd.DataFrame:
+    """Observed and posterior-predicted share of each answer (ordinal), per level of `by`.
+
+    Needs a posterior_predictive group. Returns one row per (level, category) with the
+    observed share and the predictive median and 95% interval of the share.
+    """
+    if fitted.spec.family != "ordinal":
+        raise ValueError("the answer distribution check is for ordinal models")
+    labels = category_labels(fitted.survey)
+    lo, k = fitted.survey.spec.scale[0], fitted.survey.spec.n_categories
+    predicted = idata["posterior_predictive"][fitted.observed].to_numpy()  # chain, draw, rows[, k]
+    predicted = predicted.reshape(-1, *predicted.shape[2:])
+    if fitted.collapsed:
+        observed, draws = fitted.counts.astype(float), predicted.astype(float)
+    else:
+        observed = np.eye(k)[fitted.rows["answer"].to_numpy() - lo]
+        draws = np.eye(k)[predicted]
+    groups = fitted.rows[by].astype(str).to_numpy() if by else np.full(len(fitted.rows), "all")
+    order = list(fitted.rows[by].cat.categories) if by else ["all"]
+    records = []
+    for level in order:
+        mask = groups == level
+        obs = observed[mask].sum(axis=0)
+        sim = draws[:, mask].sum(axis=1)
+        obs_share = obs / obs.sum()
+        sim_share = sim / sim.sum(axis=1, keepdims=True)
+        q = np.quantile(sim_share, [0.025, 0.5, 0.975], axis=0)
+        for j, label in enumerate(labels):
+            records.append({"level": level, "answer": label, "observed": obs_share[j],
+                            "predicted": q[1, j], "lower": q[0, j], "upper": q[2, j]})
+    return pd.DataFrame.from_records(records)
+
+
+def pattern_mean_check(fitted: RegressionModel, idata: xr.DataTree) -> pd.DataFrame:
+    """Gaussian model: each pattern's observed mean answer and its 95% predictive interval."""
+    predicted = idata["posterior_predictive"][fitted.observed].stack(sample=("chain", "draw")).transpose("sample", ...)
+    q = np.quantile(predicted.to_numpy(), [0.025, 0.5, 0.975], axis=0)
+    predictors = [c for c in fitted.rows.columns if c not in ("n", "mean_answer", "sum_of_squares")]
+    label = fitted.rows[predictors].astype(str).agg(", ".join, axis=1) if predictors else pd.Series(["all"] * len(fitted.rows))
+    return pd.DataFrame({"pattern": label.to_numpy(), "n": fitted.rows["n"].to_numpy(),
+                         "observed": fitted.rows["mean_answer"].to_numpy(),
+                         "predicted": q[1], "lower": q[0], "upper": q[2]})

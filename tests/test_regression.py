@@ -1,0 +1,318 @@
+"""The general regression (paradox.models.regression) against published fits and known truths.
+
+Each test samples for real, on small seeded data. Reference: MASS::polr on the Copenhagen
+housing data (data/reference/README_housing.md). The simulation-based calibration is `slow`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from paradox.analysis import tidy_summary
+from paradox.data import SurveySpec, load_survey, validate
+from paradox.models.regression import (
+    Priors,
+    RegressionSpec,
+    answer_distribution_check,
+    build_regression,
+)
+from paradox.models.sampling import convergence_report, sample
+from paradox.settings import ROOT, SamplerSettings
+
+HOUSING = ROOT / "data" / "reference" / "housing.csv"
+HOUSING_SPEC = SurveySpec(
+    respondent=None, scale=(1, 3), items=("Sat",), labels=("Low", "Medium", "High"), weight="Freq",
+    factors={"Infl": ("Low", "Medium", "High"), "Type": ("Tower", "Apartment", "Atrium", "Terrace"), "Cont": ("Low", "High")},
+)
+#: MASS::polr(Sat ~ Infl + Type + Cont, weights = Freq, data = housing): Venables & Ripley (2002), 7.3.
+POLR = {
+    "Infl[Medium]": 0.5664, "Infl[High]": 1.2888, "Type[Apartment]": -0.5724, "Type[Atrium]": -0.3662,
+    "Type[Terrace]": -1.0910, "Cont[High]": 0.3603, "cutpoints[Low|Medium]": -0.4961, "cutpoints[Medium|High]": 0.6907,
+}
+#: Weakly informative (stated in README.fit.md): effects N(0, 2.5), cutpoints N(0, 5).
+WEAK = Priors(effect_sd=2.5, cutpoint_sd=5.0)
+
+
+@pytest.fixture(scope="module")
+def settings(fast_settings) -> SamplerSettings:
+    """Fast mode whatever the environment says: tests always sample, never read the result cache."""
+    return fast_settings
+
+
+@pytest.fixture(scope="module")
+def small(settings) -> SamplerSettings:
+    """The same size in every mode: two chains (one per core) of 1,000 draws. R-hat < 1.01 on every
+    one of ~30 parameters needs that many: with 500, one of them drifts past 1.01 by chance."""
+    return settings.with_(chains=2, draws=1000, tune=1000)
+
+
+@pytest.fixture(scope="module")
+def thorough(settings) -> SamplerSettings:
+    """For the models with random intercepts, whose sds mix slowest: four chains of 1,000 draws."""
+    return settings.with_(chains=4, draws=1000, tune=1000)
+
+
+@pytest.fixture(scope="module")
+def housing():
+    return load_survey(HOUSING, HOUSING_SPEC)
+
+
+@pytest.fixture(scope="module")
+def housing_fit(housing, small):
+    fitted = build_regression(housing, RegressionSpec(priors=WEAK))
+    return fitted, sample(fitted.model, small)
+
+
+def test_housing_data_is_the_published_table(housing):
+    frame = pd.read_csv(HOUSING)
+    assert len(frame) == 72 and frame["Freq"].sum() == 1681
+    assert housing.n_respondents == 1681
+
+
+def test_housing_matches_polr(housing_fit):
+    fitted, idata = housing_fit
+    summary = tidy_summary(idata, fitted.parameters).set_index("parameter")
+    assert list(summary.index) == list(POLR)  # readable names, in polr's order
+    for name, mle in POLR.items():
+        assert summary.at[name, "mean"] == pytest.approx(mle, abs=0.05), name
+    assert (summary["r_hat"] < 1.01).all()
+    assert convergence_report(idata)["passed"].all()
+
+
+def test_housing_collapses_to_one_row_per_predictor_pattern(housing_fit):
+    fitted, _ = housing_fit
+    assert fitted.collapsed and fitted.n_likelihood_rows == 3 * 4 * 2
+    assert fitted.counts.sum() == 1681
+
+
+def test_posterior_predictive_check_reproduces_the_answer_shares(housing_fit):
+    import pymc as pm
+
+    fitted, idata = housing_fit
+    with fitted.model:
+        predictive = pm.sample_posterior_predictive(idata.isel(draw=slice(None, None, 10)), random_seed=1,
+                                                    progressbar=False)
+    check = answer_distribution_check(fitted, predictive, by="Infl")
+    assert len(check) == 9
+    inside = (check["observed"] >= check["lower"]) & (check["observed"] <= check["upper"])
+    assert inside.all(), check
+
+
+def expand(frame: pd.DataFrame, weight: str) -> pd.DataFrame:
+    """One row per respondent from a frequency table."""
+    return frame.loc[frame.index.repeat(frame[weight])].drop(columns=weight).reset_index(drop=True)
+
+
+def test_collapsing_changes_the_likelihood_only_by_a_constant(housing):
+    """Collapsed multinomial vs one ordered-logistic term per respondent, at two parameter points."""
+    collapsed = build_regression(housing, RegressionSpec())
+    people = expand(pd.read_csv(HOUSING), "Freq")
+    people.index = pd.RangeIndex(2, 2 + len(people), name="row")
+    spec = SurveySpec(**{**HOUSING_SPEC.__dict__, "weight": None})
+    one_by_one = build_regression(validate(people, spec), RegressionSpec(), collapse=False)
+    assert one_by_one.n_likelihood_rows == 1681 and collapsed.n_likelihood_rows == 24
+
+    logp_c, logp_u = collapsed.model.compile_logp(), one_by_one.model.compile_logp()
+    start = collapsed.model.initial_point()
+    moved = {k: v + 0.3 * np.arange(1, np.size(v) + 1).reshape(np.shape(v)) for k, v in start.items()}
+    gaps = [logp_c(point) - logp_u(point) for point in (start, moved)]
+    assert logp_c(start) != pytest.approx(logp_c(moved))  # the two points really differ
+    assert gaps[0] == pytest.approx(gaps[1], abs=1e-6)
+
+
+def test_cost_does_not_grow_with_respondents(housing):
+    tenfold = pd.read_csv(HOUSING).assign(Freq=lambda d: d["Freq"] * 10)
+    tenfold.index = pd.RangeIndex(2, 2 + len(tenfold), name="row")
+    fitted = build_regression(validate(tenfold, HOUSING_SPEC), RegressionSpec())
+    assert fitted.n_likelihood_rows == 24 and fitted.counts.sum() == 16810
+
+
+def simulate_ordinal(rng, n, effects, cutpoints, link="logit", slope=0.0, groups=0, group_sd=0.0):
+    """Answers 1..K from a cumulative model with a 3-level condition, a covariate and group intercepts."""
+    condition = rng.integers(0, 3, n)
+    age = rng.normal(40, 10, n)
+    eta = np.array([0.0, *effects])[condition] + slope * age
+    group = rng.integers(0, groups, n) if groups else np.zeros(n, int)
+    true_groups = rng.normal(0, group_sd, groups) if groups else np.zeros(1)
+    true_groups -= true_groups.mean()  # the model's group intercepts sum to zero
+    eta = eta + true_groups[group]
+    noise = rng.logistic(size=n) if link == "logit" else rng.normal(size=n)
+    answer = 1 + (eta[:, None] + noise[:, None] > np.asarray(cutpoints)[None, :]).sum(axis=1)
+    frame = pd.DataFrame({"condition": np.array(["a", "b", "c"])[condition], "age": age.round(1),
+                          "shop": [f"s{g:02d}" for g in group], "answer": answer})
+    frame.index = pd.RangeIndex(2, 2 + n, name="row")
+    return frame
+
+
+def interval_covers(summary: pd.DataFrame, truth: dict[str, float]) -> dict[str, tuple]:
+    """The parameters whose 95% interval misses the truth (empty when all are covered)."""
+    table = summary.set_index("parameter")
+    return {k: (v, table.at[k, "ci_lower"], table.at[k, "ci_upper"]) for k, v in truth.items()
+            if not table.at[k, "ci_lower"] <= v <= table.at[k, "ci_upper"]}
+
+
+def test_parameter_recovery_hierarchical_logit(thorough):
+    rng = np.random.default_rng(11)
+    cutpoints = [-1.0, 0.2, 1.4, 2.6]
+    frame = simulate_ordinal(rng, 600, effects=[0.8, -0.6], cutpoints=cutpoints, slope=0.03, groups=20, group_sd=0.8)
+    spec = SurveySpec(respondent=None, scale=(1, 5), items=("answer",), factors={"condition": ("a", "b", "c")},
+                      covariates=("age",), group="shop")
+    fitted = build_regression(validate(frame, spec), RegressionSpec())
+    idata = sample(fitted.model, thorough)
+    summary = tidy_summary(idata, fitted.parameters)
+    truth = {"condition[b]": 0.8, "condition[c]": -0.6, "age": 0.03, "shop_sd": 0.8,
+             **{f"cutpoints[{k}|{k + 1}]": c for k, c in enumerate(cutpoints, start=1)}}
+    assert interval_covers(summary, truth) == {}
+    assert (summary["r_hat"] < 1.01).all()
+    assert convergence_report(idata)["passed"].all()
+
+
+def test_parameter_recovery_probit_collapsed(small):
+    rng = np.random.default_rng(5)
+    cutpoints = [-0.5, 0.4, 1.2]
+    frame = simulate_ordinal(rng, 3000, effects=[0.5, -0.3], cutpoints=cutpoints, link="probit")
+    spec = SurveySpec(respondent=None, scale=(1, 4), items=("answer",), factors={"condition": ("a", "b", "c")})
+    fitted = build_regression(validate(frame, spec), RegressionSpec(link="probit"))
+    assert fitted.n_likelihood_rows == 3  # 3,000 respondents, three patterns
+    summary = tidy_summary(sample(fitted.model, small), fitted.parameters)
+    truth = {"condition[b]": 0.5, "condition[c]": -0.3,
+             **{f"cutpoints[{k}|{k + 1}]": c for k, c in enumerate(cutpoints, start=1)}}
+    assert interval_covers(summary, truth) == {}
+    assert (summary["r_hat"] < 1.01).all()
+
+
+def test_respondent_intercepts_with_several_items(thorough):
+    """Uncollapsed path: four items per respondent sharing a respondent intercept."""
+    rng = np.random.default_rng(3)
+    n = 150
+    condition = rng.integers(0, 2, n)
+    person = rng.normal(0, 1.0, n)
+    person -= person.mean()  # the model's respondent intercepts sum to zero
+    eta = 0.9 * condition + person
+    shifts = {"q1": 0.0, "q2": 0.4, "q3": -0.4, "q4": 0.2}
+    cutpoints = np.array([-1.5, -0.5, 0.5, 1.5])
+    items = {q: 1 + (eta[:, None] + shift + rng.logistic(size=(n, 1)) > cutpoints[None, :]).sum(axis=1)
+             for q, shift in shifts.items()}
+    frame = pd.DataFrame({"id": [f"r{i}" for i in range(n)], "condition": np.where(condition, "yes", "no"), **items})
+    frame.index = pd.RangeIndex(2, 2 + n, name="row")
+    spec = SurveySpec(respondent="id", scale=(1, 5), items=tuple(shifts), factors={"condition": ("no", "yes")})
+    fitted = build_regression(validate(frame, spec), RegressionSpec(respondent_intercept=True))
+    assert not fitted.collapsed and fitted.n_likelihood_rows == 4 * n
+    idata = sample(fitted.model, thorough)
+    summary = tidy_summary(idata, fitted.parameters)
+    assert "respondent_sd" in set(summary["parameter"]) and "item[q2]" in set(summary["parameter"])
+    truth = {"condition[yes]": 0.9, "respondent_sd": 1.0,
+             **{f"item[{q}]": shift for q, shift in shifts.items() if q != "q1"},
+             **{f"cutpoints[{k}|{k + 1}]": c for k, c in enumerate(cutpoints, start=1)}}
+    assert interval_covers(summary, truth) == {}
+    assert convergence_report(idata)["passed"].all()
+
+
+def test_gaussian_model_on_scale_means_matches_least_squares(small):
+    """Means of a 7-point scale, two factors, with frequency weights: the posterior ~ OLS."""
+    rng = np.random.default_rng(8)
+    n = 400
+    frame = pd.DataFrame({
+        "condition": rng.choice(["control", "recovery"], n),
+        "gender": rng.choice(["f", "m"], n),
+    })
+    latent = 4 + 0.7 * (frame["condition"] == "recovery") - 0.3 * (frame["gender"] == "m")
+    for item in ("q1", "q2"):
+        frame[item] = np.clip(np.rint(latent + rng.normal(0, 1.2, n)), 1, 7).astype(int)
+    frame["n"] = rng.integers(1, 4, n)
+    frame.index = pd.RangeIndex(2, 2 + n, name="row")
+    spec = SurveySpec(respondent=None, scale=(1, 7), items=("q1", "q2"), weight="n",
+                      factors={"condition": ("control", "recovery"), "gender": ("f", "m")})
+    fitted = build_regression(validate(frame, spec), RegressionSpec(family="gaussian"))
+    assert fitted.n_likelihood_rows == 4  # 400 rows, four patterns
+    summary = tidy_summary(sample(fitted.model, small), fitted.parameters).set_index("parameter")
+
+    people = expand(frame, "n")
+    y = people[["q1", "q2"]].mean(axis=1).to_numpy()
+    x = np.column_stack([np.ones(len(people)), people["condition"] == "recovery", people["gender"] == "m"]).astype(float)
+    beta, rss, *_ = np.linalg.lstsq(x, y, rcond=None)
+    sigma = np.sqrt(rss[0] / (len(y) - 3))
+    for name, value in zip(("intercept", "condition[recovery]", "gender[m]"), beta):
+        assert summary.at[name, "mean"] == pytest.approx(value, abs=0.03), name
+    assert summary.at["sigma", "mean"] == pytest.approx(sigma, rel=0.03)
+    assert (summary["r_hat"] < 1.01).all()
+
+
+def test_model_rejects_what_it_cannot_fit(housing):
+    with pytest.raises(ValueError, match="respondent intercept"):
+        RegressionSpec(family="gaussian", respondent_intercept=True)
+    with pytest.raises(ValueError, match="family must be one of"):
+        RegressionSpec(family="poisson")
+    with pytest.raises(ValueError, match="must be collapsed"):
+        build_regression(housing, RegressionSpec(), collapse=False)
+
+
+def test_column_named_like_a_model_variable_is_refused(tmp_path):
+    frame = pd.DataFrame({"sigma": ["a", "b"], "q": [1, 2]}, index=pd.Index([2, 3], name="row"))
+    survey = validate(frame, SurveySpec(respondent=None, scale=(1, 2), items=("q",), factors={"sigma": None}))
+    with pytest.raises(ValueError, match="'sigma' is used by the model"):
+        build_regression(survey, RegressionSpec())
+
+
+# --- simulation-based calibration (Talts et al. 2018) -------------------------------------------
+
+SBC_SIMULATIONS = 100
+SBC_KEPT_DRAWS = 99  # ranks take values 0..99: ten bins of ten
+
+
+def simulate_from_prior(rng, design: pd.DataFrame, priors: Priors) -> tuple[dict, np.ndarray]:
+    """Parameters from the model's prior, and answers given them, written out independently of the model.
+
+    Cutpoints: the ordered transform makes their prior the order statistics of iid normals, so
+    sorted normal draws. (pm.sample_prior_predictive ignores the transform and returns them
+    unsorted, which is why this is not simply the model's prior predictive.) Group intercepts:
+    iid normals projected to sum zero, as ZeroSumNormal. The condition effect enters centred on
+    its share, as in the model.
+    """
+    effect = rng.normal(0, priors.effect_sd)
+    group_sd = abs(rng.normal(0, priors.group_sd))
+    z = rng.normal(0, 1, design["shop"].nunique())
+    z -= z.mean()
+    cutpoints = np.sort(rng.normal(0, priors.cutpoint_sd, 3))
+    is_b = (design["condition"] == "b").to_numpy()
+    shop = pd.factorize(design["shop"], sort=True)[0]
+    eta = effect * (is_b - is_b.mean()) + group_sd * z[shop]
+    above = rng.logistic(size=len(design))[:, None] + eta[:, None] > cutpoints[None, :]
+    truth = {"condition": effect, "shop_sd": group_sd, "cut_low": cutpoints[0], "cut_high": cutpoints[2]}
+    return truth, 1 + above.sum(axis=1)
+
+
+@pytest.mark.slow
+def test_simulation_based_calibration_of_the_hierarchical_ordinal_model(settings):
+    """Draw parameters and answers from the prior, fit, and rank the truth among the posterior draws.
+
+    If the model's inference is right, each parameter's ranks are uniform (Talts et al. 2018).
+    8 groups x 15 respondents, a two-level factor, a 4-point scale; a chi-square test on ten
+    bins per parameter.
+    """
+    rng = np.random.default_rng(2024)
+    design = pd.DataFrame({"shop": np.repeat([f"s{g}" for g in range(8)], 15),
+                           "condition": np.tile(["a", "b", "b"], 40)})
+    design.index = pd.RangeIndex(2, 2 + len(design), name="row")
+    spec = SurveySpec(respondent=None, scale=(1, 4), items=("answer",), factors={"condition": ("a", "b")}, group="shop")
+    priors = Priors(effect_sd=1.0, cutpoint_sd=2.0, group_sd=1.0)
+    posterior_of = {"condition": ("condition", 0), "shop_sd": ("shop_sd", None),
+                    "cut_low": ("cutpoints_centred", 0), "cut_high": ("cutpoints_centred", 2)}
+    ranks = {name: [] for name in posterior_of}
+    fit_settings = settings.with_(draws=SBC_KEPT_DRAWS * 4, tune=400, chains=2)
+    for s in range(SBC_SIMULATIONS):
+        truth, answers = simulate_from_prior(rng, design, priors)
+        fitted = build_regression(validate(design.assign(answer=answers), spec), RegressionSpec(priors=priors))
+        posterior = sample(fitted.model, fit_settings.with_(seed=settings.seed + s))["posterior"]
+        for name, (var, index) in posterior_of.items():
+            draws = posterior[var].stack(sample=("chain", "draw")).transpose("sample", ...).to_numpy()
+            draws = draws if index is None else draws[:, index]
+            thinned = draws[:: len(draws) // SBC_KEPT_DRAWS][:SBC_KEPT_DRAWS]
+            ranks[name].append(int((thinned < truth[name]).sum()))
+    for name, values in ranks.items():
+        counts = np.bincount(np.asarray(values) // 10, minlength=10)
+        p = stats.chisquare(counts).pvalue
+        assert p > 0.001, f"{name}: ranks not uniform (p = {p:.2g}, bins {counts.tolist()})"
