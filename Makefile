@@ -11,7 +11,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 # Pinned versions the committed numbers were made with; pyproject.toml holds the ranges.
 CONSTRAINTS := $(wildcard constraints.txt)
 
-.PHONY: all venv test test-slow reproduce notebooks data lab lock clean
+.PHONY: all venv test test-slow reproduce notebooks data lab lock clean bench
 
 all: test
 
@@ -47,6 +47,10 @@ notebooks: $(STAMP)
 	  PARADOX_MODE=full PARADOX_CACHE=$(if $(FRESH),refresh,on) MPLBACKEND=Agg $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
 	    --ExecutePreprocessor.kernel_name=paradox --ExecutePreprocessor.timeout=3600 "$$nb"; \
 	done
+
+# Speed and scale measurements (benchmarks/README.md); prints the table, writes benchmarks/results.md.
+bench: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[bench]' && $(PY) benchmarks/run_benchmarks.py
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/

@@ -32,7 +32,7 @@ POLR = {
     "Infl[Medium]": 0.5664, "Infl[High]": 1.2888, "Type[Apartment]": -0.5724, "Type[Atrium]": -0.3662,
     "Type[Terrace]": -1.0910, "Cont[High]": 0.3603, "cutpoints[Low|Medium]": -0.4961, "cutpoints[Medium|High]": 0.6907,
 }
-#: Weakly informative (stated in README.fit.md): effects N(0, 2.5), cutpoints N(0, 5).
+#: Weakly informative (stated in README.md, "Fit your own survey"): effects N(0, 2.5), cutpoints N(0, 5).
 WEAK = Priors(effect_sd=2.5, cutpoint_sd=5.0)
 
 
