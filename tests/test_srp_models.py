@@ -94,3 +94,35 @@ def test_ordinal_model_recovers_known_effects(design, tmp_path, fast_settings):
     sd = idata["posterior"]["respondent_sd"].values
     assert np.quantile(sd, 0.025) < design.simulation.respondent_sd < np.quantile(sd, 0.975)
     assert hypotheses.verdicts(tests, small).at["H1", "hypothesis verdict"] == "supported"
+
+
+def test_integrated_likelihood_equals_numerical_integration_over_each_respondent(survey):
+    """integrate_respondents=True: the likelihood summed over answer patterns with Gauss-Hermite
+    quadrature equals, respondent by respondent, the integral over the intercept done by scipy."""
+    from scipy import integrate
+    from scipy.special import expit
+
+    part = experiment_survey(survey, "prior_failure")
+    model = srp.ordinal_model(part, pooled=False, integrate_respondents=True)
+    loglik = model.compile_fn(model.logp(vars=model.potentials), point_fn=True)
+    constrained = model.compile_fn(model.unobserved_value_vars, point_fn=True)
+    rng = np.random.default_rng(5)
+    point = {k: v + rng.normal(0, 0.3, size=np.shape(v)) for k, v in model.initial_point().items()}
+    values = dict(zip([v.name for v in model.unobserved_value_vars], constrained(point)))
+    cuts, sd, effects = values["cutpoints"], float(values["respondent_sd"]), values["recovery_effect"][0]
+    shift = {"no_failure": 0.0, "recovery_favourable": effects[0], "recovery_unfavourable": effects[1]}
+
+    def category_probability(eta, item_cuts, k):
+        upper = expit(item_cuts[k] - eta) if k < len(item_cuts) else 1.0
+        lower = expit(item_cuts[k - 1] - eta) if k > 0 else 0.0
+        return upper - lower
+
+    expected = 0.0
+    wide = part.answers.pivot(index="respondent", columns="item", values="answer") - 1
+    cells = part.answers.groupby("respondent", observed=True)["cell"].first()
+    for respondent, answers in wide.iterrows():
+        eta0 = shift[cells[respondent]]
+        integrand = lambda z: np.prod([category_probability(eta0 + sd * z, cuts[i], k)  # noqa: E731
+                                       for i, k in enumerate(answers.to_numpy())]) * stats.norm.pdf(z)
+        expected += np.log(integrate.quad(integrand, -10, 10, epsabs=1e-13)[0])
+    assert loglik(point) == pytest.approx(expected, abs=1e-6 * abs(expected))
