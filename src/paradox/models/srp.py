@@ -58,7 +58,7 @@ class GaussianPriors:
 def _recovery_effects(n_experiments: int, effect_sd: float, effect_spread: float, pooled: bool) -> pt.TensorVariable:
     """Effect of a recovery at each moderator level, relative to no failure: (experiment, recovery_level).
 
-    Pooled: effect = mean[level] + tau[level] * z[experiment, level] (non-centred, because with four
+    Pooled: effect = mean[level] + tau * z[experiment, level] (non-centred, because with four
     experiments the data say little about tau and the centred form samples badly).
     """
     if pooled and n_experiments > 1:
