@@ -41,12 +41,15 @@ data: $(STAMP)
 # Full mode: regenerate data, then execute every notebook in place, writing figures/ and results/.
 reproduce: data notebooks
 
+# Two notebooks at a time (they are independent): a warm-cache run is mostly kernel start-up and plotting.
+JOBS ?= 2
 notebooks: $(STAMP)
-	@set -e; for nb in $(NOTEBOOKS); do \
-	  echo "== $$nb"; \
-	  PARADOX_MODE=full PARADOX_CACHE=$(if $(FRESH),refresh,on) MPLBACKEND=Agg $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
-	    --ExecutePreprocessor.kernel_name=paradox --ExecutePreprocessor.timeout=3600 "$$nb"; \
-	done
+	@printf '%s\n' $(NOTEBOOKS) | xargs -P $(JOBS) -I{} sh -c '\
+	  echo "== {}"; \
+	  PARADOX_MODE=full PARADOX_CACHE=$(if $(FRESH),refresh,on) MPLBACKEND=Agg $(VENV)/bin/jupyter nbconvert --to notebook \
+	    --execute --inplace --log-level=WARN --ExecutePreprocessor.kernel_name=paradox \
+	    --ClearMetadataPreprocessor.enabled=True --ClearMetadataPreprocessor.clear_notebook_metadata=False \
+	    --ExecutePreprocessor.timeout=3600 "{}" || { echo "FAILED: {}"; exit 255; }'
 
 # Speed and scale measurements (benchmarks/README.md); prints the table, writes benchmarks/results.md.
 bench: $(STAMP)
