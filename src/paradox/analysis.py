@@ -40,7 +40,7 @@ from paradox.design import CELLS, DEFAULT_DESIGN, Design, load_design
 from paradox.errors import InputError, atomic_output_dir
 from paradox.hypotheses import SRPResult, analyse_srp
 from paradox.models.regression import FAMILIES, LINKS, Priors, RegressionModel, RegressionSpec, build_regression
-from paradox.models.sampling import convergence_report, sample
+from paradox.models.sampling import convergence_report, sample, tidy_summary
 from paradox.settings import SamplerSettings
 
 #: Exit status of `paradox fit --strict` when sampling did not converge (bad input is 2).
@@ -561,16 +561,6 @@ def _quiet(logger_name: str):
         yield
     finally:
         logger.setLevel(level)
-
-
-def tidy_summary(idata: xr.DataTree, var_names: list[str], ci_prob: float = 0.95) -> pd.DataFrame:
-    """One row per parameter: parameter, mean, sd, ci_lower, ci_upper (equal-tailed), r_hat, ess_bulk, ess_tail."""
-    table = az.summary(idata, var_names=var_names, ci_prob=ci_prob, ci_kind="eti", round_to="none")
-    lower = next(c for c in table.columns if c.endswith("_lb"))
-    upper = next(c for c in table.columns if c.endswith("_ub"))
-    table = table.rename(columns={lower: "ci_lower", upper: "ci_upper"})
-    table = table.rename_axis("parameter").reset_index()
-    return table[["parameter", "mean", "sd", "ci_lower", "ci_upper", "r_hat", "ess_bulk", "ess_tail"]]
 
 
 # ---------------------------------------------------------------------------------------

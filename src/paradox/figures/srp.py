@@ -13,15 +13,11 @@ from paradox.data import Survey
 from paradox.design import CELL, CELLS, EXPERIMENT
 from paradox.figures import STYLE
 from paradox.hypotheses import DECISION_PROBABILITY, INTERVAL
+from paradox.models.srp import experiments_in
 
 CELL_COLOURS = {"no_failure": "#7f7f7f", "recovery_favourable": "#1b9e77", "recovery_unfavourable": "#d95f02"}
 CELL_LABELS = {"no_failure": "no failure", "recovery_favourable": "recovery, favourable level",
                "recovery_unfavourable": "recovery, unfavourable level"}
-
-
-def _experiments(survey: Survey) -> list[str]:
-    present = survey.respondents[EXPERIMENT]
-    return [e for e in present.cat.categories if (present == e).any()]
 
 
 def plot_paradox_concept() -> plt.Figure:
@@ -48,7 +44,7 @@ def plot_paradox_concept() -> plt.Figure:
 
 def plot_answer_distribution(survey: Survey) -> plt.Figure:
     """Share of each answer (all items pooled) per cell: one panel per experiment."""
-    experiments = _experiments(survey)
+    experiments = experiments_in(survey)
     categories = np.arange(survey.spec.scale[0], survey.spec.scale[1] + 1)
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(1, len(experiments), figsize=(3.6 * len(experiments), 3.0), sharey=True, squeeze=False)
@@ -107,14 +103,14 @@ def plot_predictive_check(pred: xr.DataTree, survey: Survey, group: str = "poste
     draws = pred[group]["satisfaction"].values  # (chain, draw, answer), categories 0..K-1
     draws = draws.reshape(-1, draws.shape[-1])
     labels = (survey.answers[EXPERIMENT].astype(str) + " / " + survey.answers[CELL].astype(str)).to_numpy()
-    names = [f"{e} / {c}" for e in _experiments(survey) for c in CELLS]
+    names = [f"{e} / {c}" for e in experiments_in(survey) for c in CELLS]
     groups = pd.Categorical(labels, categories=names).codes
     k = survey.spec.n_categories
     observed = _cell_shares((survey.answers["answer"].to_numpy() - survey.spec.scale[0])[None, :], groups, names, k)[0]
     predicted = _cell_shares(draws, groups, names, k)
     lo, hi = np.quantile(predicted, [(1 - INTERVAL) / 2, 1 - (1 - INTERVAL) / 2], axis=0)
     categories = np.arange(survey.spec.scale[0], survey.spec.scale[1] + 1)
-    experiments = _experiments(survey)
+    experiments = experiments_in(survey)
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(len(experiments), len(CELLS), figsize=(9, 2.1 * len(experiments) + 0.6),
                                  sharex=True, sharey=True, squeeze=False)

@@ -40,11 +40,12 @@ import xarray as xr
 from paradox.meta.classical import typical_variance
 from paradox.errors import InputError
 from paradox.meta.table import StudyTable
-from paradox.models.sampling import sample, sample_prior_predictive
+from paradox import hypotheses
+from paradox.models.sampling import sample, sample_prior_predictive, tidy_summary
 from paradox.settings import SamplerSettings
 
 #: Posterior probability beyond which a direction is called (the analogue of a 5% one-sided test).
-DECISION_PROBABILITY = 0.95
+DECISION_PROBABILITY = hypotheses.DECISION_PROBABILITY
 #: Width of every reported credible interval (equal-tailed).
 CI_PROB = 0.95
 TAU_PRIORS = ("halfnormal", "halfcauchy")
@@ -240,21 +241,17 @@ def main_variables(idata: xr.DataTree) -> list[str]:
 
 def posterior_summary(idata: xr.DataTree, var_names: list[str] | None = None) -> pd.DataFrame:
     """parameter, mean, sd, 95% equal-tailed interval, r_hat, ess_bulk, ess_tail."""
-    var_names = var_names or main_variables(idata)
-    table = az.summary(idata, var_names=var_names, ci_prob=CI_PROB, ci_kind="eti", round_to="none")
-    lower, upper = (c for c in table.columns if c.startswith("eti"))
-    table = table.rename(columns={lower: "ci_lower", upper: "ci_upper"})
-    table = table[["mean", "sd", "ci_lower", "ci_upper", "r_hat", "ess_bulk", "ess_tail"]]
-    return pd.DataFrame(table).rename_axis("parameter").reset_index()
+    return tidy_summary(idata, var_names or main_variables(idata), CI_PROB)
 
 
 def direction(p_positive: float, subject: str) -> str:
-    """A verdict that only changes when the posterior crosses DECISION_PROBABILITY."""
-    if p_positive > DECISION_PROBABILITY:
-        return f"{subject}: positive (P > {DECISION_PROBABILITY:g})"
-    if p_positive < 1 - DECISION_PROBABILITY:
-        return f"{subject}: negative (P(> 0) < {1 - DECISION_PROBABILITY:.2g})"
-    return f"{subject}: not distinguishable from zero ({1 - DECISION_PROBABILITY:.2g} <= P(> 0) <= {DECISION_PROBABILITY:g})"
+    """A verdict that only changes when the posterior crosses DECISION_PROBABILITY (the package's one rule)."""
+    return f"{subject}: " + hypotheses.direction(
+        p_positive,
+        f"positive (P >= {DECISION_PROBABILITY:g})",
+        f"negative (P(> 0) <= {1 - DECISION_PROBABILITY:.2g})",
+        f"not distinguishable from zero ({1 - DECISION_PROBABILITY:.2g} < P(> 0) < {DECISION_PROBABILITY:g})",
+    )
 
 
 def _draws(idata: xr.DataTree, name: str) -> xr.DataArray:

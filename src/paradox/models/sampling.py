@@ -66,6 +66,16 @@ def sample(
     return cached("posterior", model, settings, run, extra)
 
 
+def tidy_summary(idata: xr.DataTree, var_names: list[str], ci_prob: float = 0.95) -> pd.DataFrame:
+    """One row per parameter: parameter, mean, sd, ci_lower, ci_upper (equal-tailed), r_hat, ess_bulk, ess_tail."""
+    table = az.summary(idata, var_names=var_names, ci_prob=ci_prob, ci_kind="eti", round_to="none")
+    lower = next(c for c in table.columns if c.endswith("_lb"))
+    upper = next(c for c in table.columns if c.endswith("_ub"))
+    table = table.rename(columns={lower: "ci_lower", upper: "ci_upper"})
+    table = pd.DataFrame(table).rename_axis("parameter").reset_index()
+    return table[["parameter", "mean", "sd", "ci_lower", "ci_upper", "r_hat", "ess_bulk", "ess_tail"]]
+
+
 def sample_prior_predictive(model: pm.Model, settings: SamplerSettings, draws: int = 500) -> xr.DataTree:
     def run() -> xr.DataTree:
         with model:

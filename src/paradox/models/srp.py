@@ -86,13 +86,14 @@ def _item_cutpoints(n_items: int, n_cut: int, sd: float) -> pt.TensorVariable:
     )
 
 
-def _experiments_in(survey: Survey) -> list[str]:
+def experiments_in(survey: Survey) -> list[str]:
+    """The design's experiments that have respondents in this survey, in design order."""
     return [e for e in survey.respondents[EXPERIMENT].cat.categories if (survey.respondents[EXPERIMENT] == e).any()]
 
 
 def coords_for(survey: Survey) -> dict[str, list]:
     return {
-        "experiment": _experiments_in(survey),
+        "experiment": experiments_in(survey),
         "recovery_level": list(LEVELS),
         "cell": list(CELLS),
         "item": survey.items,
@@ -205,23 +206,20 @@ def _integrated_model(survey: Survey, priors: OrdinalPriors, pooled: bool) -> pm
     return model
 
 
-def cell_statistics(survey: Survey) -> pd.DataFrame:
-    """n, mean and SD of the respondents' scale means (mean over items) per experiment and cell."""
-    means = survey.answers.groupby("respondent", observed=True, sort=False).agg(
-        experiment=(EXPERIMENT, "first"), cell=(CELL, "first"), scale_mean=("answer", "mean")
-    )
-    table = means.groupby([EXPERIMENT, CELL], observed=True, sort=False)["scale_mean"].agg(
-        n="count", mean="mean", sd=lambda x: x.std(ddof=1)
-    )
-    order = pd.MultiIndex.from_product([_experiments_in(survey), list(CELLS)], names=[EXPERIMENT, CELL])
-    return table.reindex(order).dropna(how="all").reset_index()
-
-
 def respondent_means(survey: Survey) -> pd.DataFrame:
-    """One row per respondent: experiment, cell and the scale mean."""
+    """One row per respondent: experiment, cell and the scale mean (mean over items)."""
     return survey.answers.groupby("respondent", observed=True, sort=False).agg(
         experiment=(EXPERIMENT, "first"), cell=(CELL, "first"), scale_mean=("answer", "mean")
     ).reset_index()
+
+
+def cell_statistics(survey: Survey) -> pd.DataFrame:
+    """n, mean and SD of the respondents' scale means per experiment and cell."""
+    table = respondent_means(survey).groupby([EXPERIMENT, CELL], observed=True, sort=False)["scale_mean"].agg(
+        n="count", mean="mean", sd=lambda x: x.std(ddof=1)
+    )
+    order = pd.MultiIndex.from_product([experiments_in(survey), list(CELLS)], names=[EXPERIMENT, CELL])
+    return table.reindex(order).dropna(how="all").reset_index()
 
 
 def gaussian_model(
