@@ -41,12 +41,12 @@ class Fits:
     def __init__(self, repeats: int, timeout: float):
         self.repeats, self.timeout, self.done = repeats, timeout, {}
 
-    def __call__(self, timeout: float | None = None, **job) -> dict:
+    def __call__(self, timeout: float | None = None, repeats: int | None = None, **job) -> dict:
         key, timeout = tuple(sorted(job.items())), timeout or self.timeout
         if key not in self.done:
             runs = [run_fit(job, timeout)]
             if "error" not in runs[0]:  # a fit that timed out is not repeated
-                runs += [run_fit(job, timeout) for _ in range(self.repeats - 1)]
+                runs += [run_fit(job, timeout) for _ in range((repeats or self.repeats) - 1)]
             self.done[key] = median_of(runs)
             print(f"  {job} -> {self.done[key].get('error') or 'done'}", flush=True)
             with open(HERE / "results.jsonl", "a") as log:  # kept as it goes: a run cut short is not lost
@@ -55,21 +55,27 @@ class Fits:
 
 
 def versus_bambi(fits: Fits, n: int, draws: dict, sampler: str) -> pd.DataFrame:
+    """Each form of ordinal_model against bambi's cumulative model, as the issue writes it (one fixed effect
+    per experiment x cell) and as near ordinal_model's pooled hierarchy as bambi goes (workloads.BAMBI_FORMULAS)."""
+    from workloads import BAMBI_FORMULAS
+
+    bambi = {formula: fits(fit="bambi", formula=formula, respondents=n, sampler=sampler, **draws)
+             for formula in BAMBI_FORMULAS}
+    labels = {("bambi", "cells"): f"bambi: {BAMBI_FORMULAS['cells']}",
+              ("bambi", "pooled"): f"bambi: {BAMBI_FORMULAS['pooled']}",
+              ("srp_shared", None): "ours, bambi's restricted form (one set of cutpoints + item shifts)",
+              ("srp", None): "ours, ordinal_model as the notebooks fit it (cutpoints per item)",
+              ("srp_integrated", None): "ours, ordinal_model(integrate_respondents=True)"}
     rows = []
-    bambi = fits(fit="bambi", respondents=n, sampler=sampler, **draws)
-    labels = {"bambi": "bambi: answer ~ item + experiment_cell + (1|respondent), one set of cutpoints",
-              "srp_shared": "ours, same restricted form (one set of cutpoints + item shifts)",
-              "srp": "ours, ordinal_model as shipped (cutpoints per item)",
-              "srp_marginal": "ours, ordinal_model with intercepts integrated out (proposed)"}
-    for fit, label in labels.items():
-        r = bambi if fit == "bambi" else fits(fit=fit, respondents=n, sampler=sampler, **draws)
-        rows.append({"model": label, "wall s": r.get("wall_s"), "bulk ESS/s": r.get("ess_bulk_per_s"),
-                     "tail ESS/s": r.get("ess_tail_per_s"), "respondent_sd ESS/s": r.get("common_ess_bulk_per_s"),
-                     "x bambi bulk ESS/s": _ratio(r, bambi, "ess_bulk_per_s"),
-                     "x bambi tail ESS/s": _ratio(r, bambi, "ess_tail_per_s"),
-                     "x bambi respondent_sd ESS/s": _ratio(r, bambi, "common_ess_bulk_per_s"),
-                     "bambi wall / ours": _ratio(bambi, r, "wall_s"), "divergences": r.get("divergences"),
-                     "max R-hat": r.get("rhat"), "error": r.get("error")})
+    for (fit, formula), label in labels.items():
+        r = bambi[formula] if fit == "bambi" else fits(fit=fit, respondents=n, sampler=sampler, **draws)
+        row = {"model": label, "wall s": r.get("wall_s"), "bulk ESS/s": r.get("ess_bulk_per_s"),
+               "tail ESS/s": r.get("ess_tail_per_s"), "respondent_sd ESS/s": r.get("common_ess_bulk_per_s")}
+        for name, reference in bambi.items():
+            row[f"x bambi {name}: bulk"] = _ratio(r, reference, "ess_bulk_per_s")
+            row[f"x bambi {name}: tail"] = _ratio(r, reference, "ess_tail_per_s")
+        row.update({"divergences": r.get("divergences"), "max R-hat": r.get("rhat"), "error": r.get("error")})
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -90,22 +96,29 @@ def versus_statsmodels(fits: Fits, sizes, draws: dict, sampler: str) -> pd.DataF
 
 
 def best_sampler(fits: Fits, fit: str, n: int, draws: dict) -> str:
-    """The sampler with the most ESS (the smaller of bulk and tail) per second of compiling and sampling."""
+    """The sound sampler (no divergences, R-hat < 1.01) with the most ESS (the smaller of bulk and tail)
+    per second of compiling and sampling."""
     def score(sampler):
         r = fits(fit=fit, respondents=n, sampler=sampler, **draws)
-        return min(r["ess_bulk"], r["ess_tail"]) / (r["compile_s"] + r["sampling_s"]) if "error" not in r else 0.0
+        if "error" in r or r["divergences"] > 0 or r["rhat"] >= 1.01:
+            return 0.0
+        return min(r["ess_bulk"], r["ess_tail"]) / (r["compile_s"] + r["sampling_s"])
     return max(SAMPLERS, key=score)
 
 
 def scaling(fits: Fits, sizes, draws: dict, sampler: str, goal_s: float) -> pd.DataFrame:
-    """Each model with `sampler` ("best": the best for that model at the smallest size). A fit still running
-    after 2 x the goal is stopped: the goal is missed by then, and the table says so."""
+    """Each form of the model with `sampler` ("best": the best for that form at the smallest size). A fit
+    still running after 2 x the goal is stopped: the goal is missed by then, and the table says so. The
+    per-respondent form is fitted once above the smallest size: it takes 10 minutes and more there."""
     rows = []
-    for fit in ("srp", "srp_marginal"):
+    for fit in ("srp", "srp_integrated"):
         chosen = best_sampler(fits, fit, sizes[0], draws) if sampler == "best" else sampler
         for n in sizes:
-            r = fits(fit=fit, respondents=n, sampler=chosen, timeout=2 * goal_s if n == sizes[-1] else None, **draws)
-            rows.append({"model": fit, "sampler": chosen, "respondents": r.get("n_respondents", n), "wall s": r.get("wall_s"),
+            once = {"repeats": 1} if fit == "srp" and n > sizes[0] else {}
+            r = fits(fit=fit, respondents=n, sampler=chosen, timeout=2 * goal_s if n == sizes[-1] else None,
+                     **once, **draws)
+            rows.append({"model": fit, "sampler": chosen, "respondents": r.get("n_respondents", n),
+                         "repeats": r.get("repeats", 1), "wall s": r.get("wall_s"),
                          "compile s": r.get("compile_s"), "sampling s": r.get("sampling_s"),
                          "peak GiB": r.get("peak_gib"), "bulk ESS/s": r.get("ess_bulk_per_s"),
                          "tail ESS/s": r.get("ess_tail_per_s"), "divergences": r.get("divergences"),
@@ -141,7 +154,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--draws", type=int, default=1000, help="draws per chain (default: fast mode's %(default)s)")
     parser.add_argument("--tune", type=int, default=1000)
-    parser.add_argument("--repeats", type=int, default=1, help="fits per measurement; medians are reported")
+    parser.add_argument("--repeats", type=int, default=3, help="fits per measurement; medians are reported")
     parser.add_argument("--sampler", default="best", help="sampler of the scaling runs: pymc, nutpie, numpyro, or "
                         "best (per model, from the sampler comparison; default)")
     parser.add_argument("--goal", type=float, default=300, help="seconds the largest fit should take (issue 5: 5 min)")

@@ -18,7 +18,7 @@ from runner import markdown, median_of, run_fit
 SAMPLERS = ("pymc", "nutpie", "numpyro")
 MODELS = {
     "srp": "hierarchical ordinal SRP model (ordinal_model)",
-    "srp_marginal": "same, respondent intercepts integrated out (proposed)",
+    "srp_integrated": "same model, respondent intercepts integrated out (integrate_respondents=True)",
     "regression": "fixed-effects ordinal regression, collapsed counts",
 }
 

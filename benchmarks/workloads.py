@@ -7,7 +7,7 @@ fit so that every fit pays its own compile time and its peak memory is its own.
 
 Fits:
   srp         paradox.models.srp.ordinal_model, the hierarchical ordinal SRP model
-  srp_marginal ordinal_model with the respondent intercepts integrated out (a proposal; see marginal_model)
+  srp_integrated ordinal_model(..., integrate_respondents=True): the same model, intercepts integrated out
   srp_shared  the same model with ONE set of cutpoints plus item shifts: the form bambi can write
   bambi       bambi, family="cumulative": answer ~ item + experiment_cell + (1|respondent)
   regression  paradox.models.regression fixed-effects ordinal model (answers collapsed into counts)
@@ -100,19 +100,22 @@ def _sample_pymc_model(model, settings: SamplerSettings) -> tuple[object, dict]:
     return idata, {"sample_call_s": total, "sampling_s": sampling, "compile_s": total - sampling}
 
 
-def fit_srp(args: dict, shared_cutpoints: bool = False) -> dict:
-    from paradox.models.srp import ordinal_model
+def fit_srp(args: dict, form: str = "respondents") -> dict:
+    """The hierarchical ordinal SRP model in one of its forms: "respondents" (ordinal_model as the
+    notebooks fit it), "integrated" (integrate_respondents=True) or "shared" (bambi's restricted form)."""
+    from paradox.models import srp
 
     start = time.perf_counter()
     survey = make_survey(args["respondents"])
     data_s = time.perf_counter() - start
     start = time.perf_counter()
-    model = shared_threshold_model(survey) if shared_cutpoints else ordinal_model(survey)
+    model = (shared_threshold_model(survey) if form == "shared"
+             else srp.ordinal_model(survey, integrate_respondents=form == "integrated"))
     build_s = time.perf_counter() - start
     idata, times = _sample_pymc_model(model, _settings(args))
-    wall = data_s + build_s + times["sample_call_s"]
-    return {"n_respondents": len(survey.respondents), "n_answers": len(survey.answers), "data_s": data_s,
-            "build_s": build_s, **times, "wall_s": wall,
+    patterns = {"n_patterns": len(srp._answer_patterns(survey)[0])} if form == "integrated" else {}
+    return {"n_respondents": len(survey.respondents), "n_answers": len(survey.answers), **patterns, "data_s": data_s,
+            "build_s": build_s, **times, "wall_s": data_s + build_s + times["sample_call_s"],
             **posterior_metrics(idata, _population_vars(idata), times["sampling_s"], "respondent_sd"),
             "means": _means(idata, ["recovery_effect_mean", "recovery_effect_tau", "respondent_sd"])}
 
@@ -151,87 +154,20 @@ def shared_threshold_model(survey):
     return model
 
 
-def answer_patterns(survey) -> tuple[pd.DataFrame, np.ndarray]:
-    """One row per distinct (experiment, cell, answers to every item), with how many respondents gave it.
-    Answers are 0-based categories; -1 marks an item the respondent skipped."""
-    wide = survey.answers.pivot(index="respondent", columns="item", values="answer")
-    wide = (wide - survey.spec.scale[0]).fillna(-1).astype(int)
-    factors = survey.answers.groupby("respondent", observed=True)[[EXPERIMENT, CELL]].first()
-    table = pd.concat([factors.loc[wide.index].astype(str), wide], axis=1)
-    patterns = table.value_counts(sort=False).rename("n").reset_index()
-    return patterns, patterns[survey.items].to_numpy()
-
-
-def marginal_model(survey, nodes: int = 24):
-    """ordinal_model with the respondent intercepts integrated out instead of sampled.
-
-    A respondent's intercept enters only their own answers, so their likelihood given the
-    population parameters is  L = integral of prod_items P(answer_i | eta + sd * z) N(z; 0, 1) dz,
-    computed by Gauss-Hermite quadrature. Respondents of the same cell with the same answers have
-    the same L, so the likelihood is a sum over distinct answer patterns weighted by their counts
-    (at most 12 cells x 7^3 patterns for 3 items on 7 points): its cost stops growing with respondents,
-    and the sampler no longer carries one parameter per respondent. Intercepts here are iid
-    N(0, sd) rather than zero-sum: with the intercepts integrated out the two agree but for one
-    degree of freedom out of n. Everything else is ordinal_model's."""
-    import pymc as pm
-    import pytensor.tensor as pt
-
-    from paradox.models import srp
-
-    patterns, answers = answer_patterns(survey)
-    coords = srp.coords_for(survey)
-    n_items, n_cut = len(coords["item"]), survey.spec.n_categories - 1
-    exp_idx = pd.Categorical(patterns[EXPERIMENT], categories=coords["experiment"]).codes
-    cell_idx = pd.Categorical(patterns[CELL], categories=list(srp.CELLS)).codes
-    group_idx = exp_idx * len(srp.CELLS) + cell_idx                      # experiment x cell, flattened
-    answers = np.where(answers < 0, n_cut + 1, answers)                   # a skipped item: log P = 0, below
-    x, w = np.polynomial.hermite.hermgauss(nodes)  # integral of f(x) exp(-x^2): z = sqrt(2) x
-    log_w = np.log(w) - 0.5 * np.log(np.pi)
-    priors = srp.OrdinalPriors()
-    n_groups = len(coords["experiment"]) * len(srp.CELLS)
-    with pm.Model(coords=coords) as model:
-        cutpoints = pm.Normal(
-            "cutpoints", 0.0, priors.cutpoint_sd, dims=("item", "cut"), transform=pm.distributions.transforms.ordered,
-            initval=np.tile(np.linspace(-2.0, 2.0, n_cut), (n_items, 1)))
-        respondent_sd = pm.HalfNormal("respondent_sd", priors.respondent_sd)
-        effects = srp._recovery_effects(len(coords["experiment"]), priors.effect_sd, priors.effect_spread, True)
-        baseline = pm.ZeroSumNormal("experiment_baseline", priors.baseline_sd, dims="experiment")
-        group_eta = (srp._cell_shift(effects) + baseline[:, None]).flatten()
-        # log P(category | group, node) for every item: a small table (12 x 3 x 8 x nodes) whatever the sample size
-        eta = group_eta[:, None] + respondent_sd * np.sqrt(2.0) * x[None, :]              # (group, node)
-        # P(k) = s(c[k+1] - eta) - s(c[k] - eta) = s(c[k+1] - eta) s(eta - c[k]) (1 - exp(c[k] - c[k+1])),
-        # stable in both tails; at the two end categories the missing cutpoint's factors are 1.
-        distance = cutpoints[None, :, :, None] - eta[:, None, None, :]                     # (group, item, cut, node)
-        end = np.zeros((n_groups, n_items, 1, nodes))
-        log_p = (pt.concatenate([-pt.softplus(-distance), end], axis=2)
-                 + pt.concatenate([end, -pt.softplus(distance)], axis=2))
-        edge = np.zeros((n_items, 1))
-        log_gap = pt.concatenate([edge, pt.log1p(-pt.exp(cutpoints[:, :-1] - cutpoints[:, 1:])), edge], axis=1)
-        log_p = log_p + log_gap[None, :, :, None]                                          # (group, item, category, node)
-        log_p = pt.concatenate([log_p, end], axis=2)
-        per_node = log_p[group_idx[:, None], np.arange(n_items)[None, :], answers].sum(axis=1)  # (pattern, node)
-        log_lik = pt.logsumexp(per_node + log_w[None, :], axis=1)
-        pm.Potential("answers_marginal", pt.dot(patterns["n"].to_numpy(dtype=float), log_lik))
-    return model, len(patterns)
-
-
-def fit_marginal(args: dict) -> dict:
-    start = time.perf_counter()
-    survey = make_survey(args["respondents"])
-    data_s = time.perf_counter() - start
-    start = time.perf_counter()
-    model, n_patterns = marginal_model(survey, args.get("nodes", 24))
-    build_s = time.perf_counter() - start
-    idata, times = _sample_pymc_model(model, _settings(args))
-    return {"n_respondents": len(survey.respondents), "n_answers": len(survey.answers), "n_patterns": n_patterns,
-            "data_s": data_s, "build_s": build_s, **times, "wall_s": data_s + build_s + times["sample_call_s"],
-            **posterior_metrics(idata, _population_vars(idata), times["sampling_s"], "respondent_sd"),
-            "means": _means(idata, ["recovery_effect_mean", "recovery_effect_tau", "respondent_sd"])}
-
-
 def _means(idata, names: list[str]) -> dict:
     posterior = idata["posterior"]
     return {name: np.round(posterior[name].mean(("chain", "draw")).values, 3).tolist() for name in names}
+
+
+#: bambi formulas. "cells": the issue's model, one fixed effect per experiment x cell (the same 12 group
+#: means as baseline + shift in ordinal_model, but unpooled). "pooled": as near ordinal_model's hierarchy as
+#: bambi's syntax goes: recovery effects varying by experiment around their means (a spread per level, where
+#: ordinal_model has one) and random experiment baselines (ordinal_model's are zero-sum).
+BAMBI_FORMULAS = {
+    "cells": "answer ~ item + experiment_cell + (1|respondent)",
+    "pooled": "answer ~ item + favourable + unfavourable + (1|experiment) + (0 + favourable|experiment)"
+              " + (0 + unfavourable|experiment) + (1|respondent)",
+}
 
 
 def fit_bambi(args: dict) -> dict:
@@ -240,13 +176,15 @@ def fit_bambi(args: dict) -> dict:
     start = time.perf_counter()
     survey = make_survey(args["respondents"])
     data = survey.answers[["respondent", "item", "answer", EXPERIMENT, CELL]].copy()
-    # One factor for the 12 experiment x cell groups: the same means as baseline + shift in ordinal_model.
     data["experiment_cell"] = (data[EXPERIMENT].astype(str) + ":" + data[CELL].astype(str)).astype("category")
+    data["experiment"] = data[EXPERIMENT].astype(str).astype("category")
+    for level in ("favourable", "unfavourable"):
+        data[level] = (data[CELL].astype(str) == f"recovery_{level}").astype(float)
     data["respondent"] = data["respondent"].astype(str).astype("category")
     data["answer"] = pd.Categorical(data["answer"], categories=sorted(data["answer"].unique()), ordered=True)
     data_s = time.perf_counter() - start
     start = time.perf_counter()
-    model = bmb.Model("answer ~ item + experiment_cell + (1|respondent)", data, family="cumulative")
+    model = bmb.Model(BAMBI_FORMULAS[args.get("formula", "cells")], data, family="cumulative")
     model.build()
     build_s = time.perf_counter() - start
     settings = _settings(args)
@@ -300,7 +238,8 @@ def fit_orderedmodel(args: dict) -> dict:
             "estimates": {name: float(result.params[name]) for name in exog.columns}}
 
 
-FITS = {"srp": fit_srp, "srp_shared": partial(fit_srp, shared_cutpoints=True), "srp_marginal": fit_marginal, "bambi": fit_bambi,
+FITS = {"srp": fit_srp, "srp_shared": partial(fit_srp, form="shared"), "srp_integrated": partial(fit_srp, form="integrated"),
+        "bambi": fit_bambi,
         "regression": fit_regression, "orderedmodel": fit_orderedmodel}
 
 
