@@ -34,7 +34,8 @@ def test_key_depends_on_sampler_settings_but_not_on_mode():
     assert cache_key("posterior", model, SETTINGS.with_(mode="fast"))[0] == key
     assert cache_key("posterior", model, SETTINGS.with_(seed=1))[0] != key
     assert cache_key("posterior", model, SETTINGS.with_(draws=51))[0] != key
-    assert cache_key("posterior", model, SETTINGS.with_(nuts_sampler="nutpie"))[0] != key
+    assert (cache_key("posterior", model, SETTINGS.with_(nuts_sampler="nutpie"))[0]
+            != cache_key("posterior", model, SETTINGS.with_(nuts_sampler="pymc"))[0])
 
 
 @pytest.fixture

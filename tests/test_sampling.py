@@ -5,7 +5,7 @@ import pymc as pm
 import pytest
 
 from paradox.models.sampling import ConvergenceError, assert_converged, convergence_report, sample
-from paradox.settings import SEED, SamplerSettings, output_dirs
+from paradox.settings import DEFAULT_NUTS_SAMPLER, SEED, SamplerSettings, output_dirs
 
 
 def test_settings_from_environment():
@@ -13,7 +13,7 @@ def test_settings_from_environment():
     full = SamplerSettings.from_env({})
     assert fast.is_fast and not full.is_fast
     assert fast.draws < full.draws
-    assert full.seed == SEED and full.nuts_sampler == "pymc"
+    assert full.seed == SEED and full.nuts_sampler == DEFAULT_NUTS_SAMPLER == "nutpie"
     custom = SamplerSettings.from_env({"PARADOX_MODE": "fast", "PARADOX_DRAWS": "123", "PARADOX_SEED": "9"})
     assert (custom.draws, custom.seed, custom.tune) == (123, 9, fast.tune)
     with pytest.raises(ValueError, match="PARADOX_MODE"):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib.metadata
 import json
 import os
 import sys
@@ -72,6 +73,16 @@ def datatree_fingerprint(idata: xr.DataTree) -> str:
     return digest.hexdigest()
 
 
+def _version(package: str) -> str | None:
+    """Installed version of an external sampler (None for PyMC's own, already in the key)."""
+    if package == "pymc":
+        return None
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
 def cache_key(kind: str, model: pm.Model, settings: SamplerSettings, extra: dict | None = None) -> tuple[str, dict]:
     """The key of a run and the provenance it is made from."""
     provenance = {
@@ -82,6 +93,7 @@ def cache_key(kind: str, model: pm.Model, settings: SamplerSettings, extra: dict
         "paradox": __version__,
         "pymc": pm.__version__,
         "pytensor": pytensor.__version__,
+        "sampler": _version(settings.nuts_sampler),
     }
     key = hashlib.sha256(json.dumps(provenance, sort_keys=True, default=str).encode()).hexdigest()[:24]
     return f"{kind}-{key}", provenance

@@ -184,14 +184,16 @@ def analyse_srp(
     *,
     priors: srp.OrdinalPriors = srp.OrdinalPriors(),
     pooled: bool = True,
+    integrate_respondents: bool = False,
     check: bool = True,
 ) -> SRPResult:
     """Fit the hierarchical ordinal model to an SRP survey and test the paradox.
 
+    integrate_respondents: the form of srp.ordinal_model for large surveys (same posterior).
     With `check` (the default) a run that did not converge raises ConvergenceError
     instead of returning verdicts nobody should read.
     """
-    model = srp.ordinal_model(survey, priors=priors, pooled=pooled)
+    model = srp.ordinal_model(survey, priors=priors, pooled=pooled, integrate_respondents=integrate_respondents)
     idata = sample(model, settings)
     report = assert_converged(idata) if check else convergence_report(idata)
     tests = paradox_tests(idata)

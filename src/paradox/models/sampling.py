@@ -52,7 +52,8 @@ def sample(
                 random_seed=settings.seed,
                 nuts_sampler=settings.nuts_sampler,
                 target_accept=settings.target_accept,
-                init=settings.init,
+                # Other samplers ignore init, and PyMC warns when one is given to them.
+                init=settings.init if settings.nuts_sampler == "pymc" else "auto",
                 var_names=var_names,
                 quiet=True,
                 progressbar=False,
