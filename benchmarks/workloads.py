@@ -9,7 +9,7 @@ Fits:
   srp         paradox.models.srp.ordinal_model, the hierarchical ordinal SRP model
   srp_integrated ordinal_model(..., integrate_respondents=True): the same model, intercepts integrated out
   srp_shared  the same model with ONE set of cutpoints plus item shifts: the form bambi can write
-  bambi       bambi, family="cumulative": answer ~ item + experiment_cell + (1|respondent)
+  bambi       bambi, family="cumulative", with {"formula": "cells" | "pooled"} (BAMBI_FORMULAS)
   regression  paradox.models.regression fixed-effects ordinal model (answers collapsed into counts)
   orderedmodel statsmodels OrderedModel (logit, BFGS maximum likelihood) of the same model
 """
@@ -238,9 +238,8 @@ def fit_orderedmodel(args: dict) -> dict:
             "estimates": {name: float(result.params[name]) for name in exog.columns}}
 
 
-FITS = {"srp": fit_srp, "srp_shared": partial(fit_srp, form="shared"), "srp_integrated": partial(fit_srp, form="integrated"),
-        "bambi": fit_bambi,
-        "regression": fit_regression, "orderedmodel": fit_orderedmodel}
+FITS = {"srp": fit_srp, "srp_integrated": partial(fit_srp, form="integrated"), "srp_shared": partial(fit_srp, form="shared"),
+        "bambi": fit_bambi, "regression": fit_regression, "orderedmodel": fit_orderedmodel}
 
 
 if __name__ == "__main__":
