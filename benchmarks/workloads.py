@@ -113,7 +113,7 @@ def fit_srp(args: dict, form: str = "respondents") -> dict:
              else srp.ordinal_model(survey, integrate_respondents=form == "integrated"))
     build_s = time.perf_counter() - start
     idata, times = _sample_pymc_model(model, _settings(args))
-    patterns = {"n_patterns": len(srp._answer_patterns(survey)[0])} if form == "integrated" else {}
+    patterns = {"n_patterns": len(srp.answer_patterns(survey)[0])} if form == "integrated" else {}
     return {"n_respondents": len(survey.respondents), "n_answers": len(survey.answers), **patterns, "data_s": data_s,
             "build_s": build_s, **times, "wall_s": data_s + build_s + times["sample_call_s"],
             **posterior_metrics(idata, _population_vars(idata), times["sampling_s"], "respondent_sd"),

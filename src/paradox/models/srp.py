@@ -114,7 +114,8 @@ def ordinal_model(
 
     integrate_respondents: integrate the respondent intercepts out instead of sampling them
     (`_integrated_model`); the same population-level posterior, at a cost that stops growing
-    with respondents (benchmarks/: 100,000 respondents in about 4 minutes). The integrated model
+    with respondents (benchmarks/: 100,000 respondents in 3.5 minutes with PyMC's NUTS, which converged
+    there in fast-mode draws where nutpie did not). The integrated model
     has no observed variable; for predictive checks pass its posterior with the per-respondent
     form, `sample_posterior_predictive(ordinal_model(survey), idata, settings)`, which draws the
     intercepts afresh: answers of new respondents in the same cells.
@@ -158,7 +159,7 @@ def ordinal_model(
 QUADRATURE_NODES = 24
 
 
-def _answer_patterns(survey: Survey) -> tuple[pd.DataFrame, np.ndarray]:
+def answer_patterns(survey: Survey) -> tuple[pd.DataFrame, np.ndarray]:
     """Distinct (experiment, cell, answer to each item) with their respondent count `n`; answers 0-based,
     an unanswered item coded n_categories (where the likelihood table holds log 1 = 0)."""
     wide = survey.answers.pivot(index="respondent", columns="item", values="answer") - survey.spec.scale[0]
@@ -178,7 +179,7 @@ def _integrated_model(survey: Survey, priors: OrdinalPriors, pooled: bool) -> pm
     the likelihood is a sum over distinct answer patterns (at most cells x K^items) times their counts.
     Intercepts are iid N(0, sd) here, not zero-sum: integrated out, the two differ by one degree of
     freedom in n, while the cutpoints carry the overall level either way."""
-    patterns, answers = _answer_patterns(survey)
+    patterns, answers = answer_patterns(survey)
     coords = coords_for(survey)
     experiments = coords["experiment"]
     n_items, n_cut, n_cells = len(coords["item"]), survey.spec.n_categories - 1, len(CELLS)
