@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from paradox.data import Survey, SurveySpec
 from paradox.errors import InputError
+from paradox.yamlfile import load_yaml
 from paradox.settings import DATA_DIR
 
 DEFAULT_DESIGN = DATA_DIR / "design" / "magnini2007_design.yaml"
@@ -96,12 +95,7 @@ class Design:
 def load_design(path: str | Path = DEFAULT_DESIGN) -> Design:
     """Read and check a design file; a missing or malformed key is an InputError naming it."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise InputError("no such design file", file=path) from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"not valid YAML: {exc}", file=path) from None
+    raw = load_yaml(path, "design file")
 
     def get(mapping, key, where):
         if not isinstance(mapping, dict) or key not in mapping:
