@@ -10,7 +10,8 @@ command-line flags override its keys. The same runs from Python:
 
 Order of work: read the config, read and validate the data, build the model (each may
 raise an InputError, so bad input never reaches the sampler), sample, summarise, and
-only then write DIR, all at once (`atomic_output_dir`): a run that fails leaves nothing.
+only then write DIR, all at once (`paradox.outputs.output_dir`): a run that fails leaves nothing,
+and a folder holding anything but an earlier paradox fit output is never written to.
 """
 
 from __future__ import annotations
@@ -35,13 +36,16 @@ import pymc as pm
 import xarray as xr
 import yaml
 
+from paradox import interrupt
 from paradox.data import Survey, SurveySpec, check_levels_have_respondents, describe, load_survey, validate
 from paradox.design import CELLS, DEFAULT_DESIGN, Design, load_design
-from paradox.errors import InputError, atomic_output_dir
+from paradox.errors import InputError
 from paradox.hypotheses import SRPResult, analyse_srp
 from paradox.models.regression import FAMILIES, LINKS, Priors, RegressionModel, RegressionSpec, build_regression
 from paradox.models.sampling import convergence_report, sample, tidy_summary
+from paradox.outputs import output_dir
 from paradox.settings import SamplerSettings
+from paradox.yamlfile import load_yaml
 
 #: Exit status of `paradox fit --strict` when sampling did not converge (bad input is 2).
 EXIT_NOT_CONVERGED = 3
@@ -49,6 +53,9 @@ EXIT_NOT_CONVERGED = 3
 MAX_PREDICTIVE_DRAWS = 400
 #: Factors the SRP verdicts need (the layout of data/synthetic/magnini2007_synthetic_survey.csv).
 SRP_FACTORS = ("experiment", "cell")
+#: Every file `paradox fit` can write into DIR (an earlier output is recognised by them).
+OUTPUT_FILES = ("summary.csv", "summary.json", "posterior.nc", "report.md", "run.json", "config.yaml",
+                "figures/effects.png", "figures/answer_check.png", "verdicts.csv", "srp_tests.csv")
 
 
 #: Where a config comes from when there is no --config file.
@@ -86,10 +93,14 @@ def _texts(value) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
-        return tuple(v.strip() for v in value.split(",") if v.strip())
+        value = [v.strip() for v in value.split(",") if v.strip()]
     if not isinstance(value, (list, tuple)):
         raise ValueError(f"expected a list, got {value!r}")
-    return tuple(_level(v) for v in value)
+    values = tuple(_level(v) for v in value)
+    twice = [v for i, v in enumerate(values) if v in values[:i]]
+    if twice:  # e.g. a level listed twice: which position would be its place in the order?
+        raise ValueError(f"{twice[0]!r} is listed twice")
+    return values
 
 
 def _level(value) -> str:
@@ -404,12 +415,10 @@ def load_config(path: str | Path | None = None, overrides: dict | None = None,
     raw, source = {}, COMMAND_LINE
     if path is not None:
         path, source = Path(path), str(path)
-        if not path.is_file():
-            raise ConfigError("no such config file", source=source, key="")
         try:
-            raw = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"not valid YAML: {exc}", source=source, key="") from None
+            raw = load_yaml(path, "config file") or {}
+        except InputError as exc:
+            raise ConfigError(exc.message, source=source, key="") from None
         if not isinstance(raw, dict):
             raise ConfigError("the config must be a mapping of key: value", source=source, key="")
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
@@ -458,9 +467,13 @@ class FitResult:
 
         return figures.fit_figures(self)
 
-    def write(self, out: str | Path) -> Path:
-        """Write every output into `out` at once; on any failure `out` is left as it was."""
-        with atomic_output_dir(out) as tmp:
+    def write(self, out: str | Path, overwrite: bool = True) -> Path:
+        """Write every output into `out` at once; on any failure `out` is left as it was.
+
+        An earlier output of `paradox fit` in `out` is replaced (unless `overwrite` is false);
+        a folder holding other files is refused (see paradox.outputs)."""
+        with output_dir(out, command="fit", inputs=[self.survey.source], may_write=OUTPUT_FILES,
+                        overwrite=overwrite) as tmp:
             write_outputs(self, tmp)
         return Path(out)
 
@@ -526,10 +539,12 @@ def fit_survey(data, config, settings: SamplerSettings | None = None) -> FitResu
     settings = config.sampler_settings(settings or SamplerSettings.from_env().with_(cache="off"))
     start = time.perf_counter()
     idata = sample(regression.model, settings)
+    interrupt.check()  # nutpie returns the draws so far on Ctrl-C: never take them for a result
     _add_posterior_predictive(regression, idata, settings)
     srp_result = None
     if prepared.design is not None:
         srp_result = analyse_srp(prepared.survey, settings, prepared.design, check=False)
+        interrupt.check()
     seconds = time.perf_counter() - start
     return FitResult(
         config=config, settings=settings, survey=prepared.survey, regression=regression, idata=idata,
@@ -762,6 +777,9 @@ def register(subparsers) -> None:
     parser.add_argument("data", metavar="DATA", help="the survey file (.csv, .xlsx, .sav, .dta, Qualtrics CSV)")
     parser.add_argument("--config", metavar="ANALYSIS.yaml", help="the analysis config (keys below)")
     parser.add_argument("--out", metavar="DIR", required=True, help="directory for the outputs (created)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an earlier paradox fit output in DIR (only the files it wrote; other files are "
+                             "kept). Without it, DIR must be new or empty")
     parser.add_argument("--strict", action="store_true", help="exit with status 3 unless every convergence check passes")
     overrides = parser.add_argument_group("config overrides (each sets the config key of its name; lists comma-separated)")
     for flag, (key, options) in FLAGS.items():
@@ -784,12 +802,13 @@ def _overrides(args: argparse.Namespace) -> dict:
 def run_fit(args: argparse.Namespace) -> int:
     """`paradox fit`: check everything, sample, write DIR; returns the exit status."""
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise InputError("--out must be a directory, but a file of that name exists", file=out)
     flag_names = {key: flag for flag, (key, _) in FLAGS.items()}
-    config = load_config(args.config, _overrides(args), flag_names)
-    result = fit_survey(Path(args.data), config)
-    result.write(out)
+    inputs = [args.data] + ([args.config] if args.config else [])
+    # DIR is checked, locked and its temporary folder made before anything else: a bad DIR costs no work.
+    with output_dir(args.out, command="fit", inputs=inputs, may_write=OUTPUT_FILES, overwrite=args.overwrite) as tmp:
+        config = load_config(args.config, _overrides(args), flag_names)
+        result = fit_survey(Path(args.data), config)
+        write_outputs(result, tmp)
     print(format_result(result, out))
     if args.strict and not result.converged:
         return EXIT_NOT_CONVERGED

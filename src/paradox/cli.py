@@ -2,20 +2,29 @@
 
 Each subcommand lives with the code it runs; a module offers it through
 `register(subparsers)`, which adds its parser and sets `run=function(args) -> int`.
-Bad input (an InputError) prints one clear message and exits with status 2.
+No command shows a user a traceback: bad input (an InputError, or a bad PARADOX_* variable)
+prints one clear message and exits with status 2; Ctrl-C prints one line and exits with 130;
+anything else is a bug, reported in one line with exit status 1 (PARADOX_DEBUG=1 shows the traceback).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from paradox import __version__
 from paradox.errors import EXIT_BAD_INPUT, InputError
+from paradox.interrupt import EXIT_INTERRUPTED, catch_ctrl_c
+from paradox.settings import SamplerSettings
 
 #: Modules that offer subcommands, in the order --help lists them.
 COMMAND_MODULES = ("paradox.simulate", "paradox.analysis", "paradox.meta")
+#: Exit status for an unexpected error (a bug, not bad input).
+EXIT_INTERNAL_ERROR = 1
+#: Smallest value of each PARADOX_* number (settings.py reads them; here they are checked for the commands).
+ENV_MINIMUM = {"PARADOX_DRAWS": 1, "PARADOX_TUNE": 0, "PARADOX_CHAINS": 1, "PARADOX_SEED": 0}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,14 +45,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def check_environment(env=None) -> None:
+    """Refuse bad PARADOX_* variables with a message naming the variable, before any work."""
+    env = os.environ if env is None else env
+    for name, minimum in ENV_MINIMUM.items():
+        value = env.get(name, "").strip()
+        if value and not (value.isdigit() and int(value) >= minimum):
+            raise InputError(f"environment variable {name}={env[name]!r} must be a whole number of at least {minimum}")
+    try:
+        SamplerSettings.from_env(dict(env))
+    except ValueError as exc:
+        raise InputError(f"environment: {exc}") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    prefix = f"paradox {args.command}"
     try:
-        return int(args.run(args) or 0)
+        with catch_ctrl_c():
+            check_environment()
+            return int(args.run(args) or 0)
     except InputError as exc:
-        print(f"paradox {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{prefix}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print(f"{prefix}: interrupted (Ctrl-C); nothing was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        if os.environ.get("PARADOX_DEBUG"):
+            raise
+        print(f"{prefix}: internal error: {type(exc).__name__}: {exc}. This is a bug, not your input: please "
+              "report it with the command you ran (PARADOX_DEBUG=1 shows the traceback); nothing was written",
+              file=sys.stderr)
+        return EXIT_INTERNAL_ERROR
 
 
 if __name__ == "__main__":

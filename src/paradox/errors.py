@@ -1,13 +1,9 @@
-"""Errors for bad input, and writing outputs so that nothing is left half-written."""
+"""Errors for bad input: one type, whose message names the file, the column and the rows."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
-import tempfile
-from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Sequence
 
 #: Exit status of the command line for bad input.
 EXIT_BAD_INPUT = 2
@@ -48,34 +44,3 @@ class InputError(ValueError):
             where.append(f"row{'s' if len(self.rows) > 1 else ''} {shown}{more}")
         prefix = ", ".join(where)
         return f"{prefix}: {self.message}" if prefix else self.message
-
-
-@contextlib.contextmanager
-def atomic_output_dir(out: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary directory whose files move into `out` only if the block succeeds.
-
-    On any exception the temporary directory is removed and `out` is left as it
-    was (not created if it did not exist), so a failed run leaves nothing partial.
-    """
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    created = not out.exists()
-    out.mkdir(exist_ok=True)
-    try:
-        for item in tmp.iterdir():
-            target = out / item.name
-            if target.is_dir():
-                shutil.rmtree(target)
-            os.replace(item, target)
-    except BaseException:
-        if created:
-            shutil.rmtree(out, ignore_errors=True)
-        raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)

@@ -13,17 +13,22 @@ from pathlib import Path
 import pandas as pd
 import xarray as xr
 
-from paradox.errors import atomic_output_dir
+from paradox.errors import InputError
 from paradox.meta import classical
 from paradox.meta.model import (MetaPriors, fit, main_variables, moderated_outcomes, moderator_effects, pooled_effects,
                                  posterior_summary)
 from paradox.meta.sensitivity import bayes_leave_one_out, prior_sensitivity, verdicts_unchanged
 from paradox.meta.table import MEASURES, Moderator, StudyTable, load_study_table
 from paradox.models.sampling import convergence_report
+from paradox.outputs import output_dir
 from paradox.settings import SamplerSettings
 
 #: Exit status when --strict is given and a fit fails its convergence checks.
 EXIT_NOT_CONVERGED = 3
+#: Every file `paradox meta` can write into DIR (an earlier output is recognised by them).
+OUTPUT_FILES = ("effect_sizes.csv", "classical.csv", "summary.csv", "summary.json", "pooled.csv", "moderators.csv",
+                "bias.csv", "leave_one_out.csv", "prior_sensitivity.csv", "posterior.nc", "posterior_regression.nc",
+                "forest.png", "funnel.png", "moderators.png", "convergence.txt", "conclusions.txt")
 
 DESCRIPTION = """\
 Bayesian random-effects meta-analysis of a study table (one row per effect).
@@ -59,6 +64,21 @@ examples:
 """
 
 
+def _whole(minimum: int):
+    """An argparse type: a whole number of at least `minimum` (argparse reports others with exit status 2)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected a whole number of at least {minimum}, got {text!r}")
+        return value
+
+    parse.__name__ = "whole number"
+    return parse
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser("meta", help="Bayesian meta-analysis of a table of studies",
                                    description=DESCRIPTION, epilog=EPILOG,
@@ -81,10 +101,13 @@ def register(subparsers) -> None:
     parser.add_argument("--moderated", action="append", metavar="OUTCOME",
                         help="an outcome the moderators act on (repeat for several; default: the outcome with the "
                              "most effects)")
-    parser.add_argument("--seed", type=int, help="random seed (default: PARADOX_SEED or the package seed)")
-    parser.add_argument("--draws", type=int, help="posterior draws per chain (default: from PARADOX_MODE)")
-    parser.add_argument("--tune", type=int, help="tuning steps per chain")
-    parser.add_argument("--chains", type=int, help="number of chains")
+    parser.add_argument("--seed", type=_whole(0), help="random seed (default: PARADOX_SEED or the package seed)")
+    parser.add_argument("--draws", type=_whole(1), help="posterior draws per chain (default: from PARADOX_MODE)")
+    parser.add_argument("--tune", type=_whole(0), help="tuning steps per chain")
+    parser.add_argument("--chains", type=_whole(1), help="number of chains")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an earlier paradox meta output in DIR (only the files it wrote; other files "
+                             "are kept). Without it, DIR must be new or empty")
     parser.add_argument("--strict", action="store_true",
                         help=f"exit with status {EXIT_NOT_CONVERGED} if any fit fails its convergence checks "
                              "(the results are still written, for diagnosis)")
@@ -193,9 +216,30 @@ def write_outputs(results: MetaResults, out: Path, settings: SamplerSettings) ->
 
 
 def _moderators(args) -> list[Moderator] | None:
+    """The --moderator options, checked: a name, distinct levels, no column of the codebook, none twice."""
     if args.no_moderators:
+        if args.moderators:
+            raise InputError("--no-moderators and --moderator contradict each other; give one of them")
+        if args.moderated:
+            raise InputError("--moderated names outcomes for the meta-regression, which --no-moderators skips")
         return []
-    return None if args.moderators is None else [Moderator.parse(s) for s in args.moderators]
+    if args.moderators is None:
+        return None
+    moderators = [Moderator.parse(text) for text in args.moderators]
+    names = [m.name for m in moderators]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise InputError(f"option --moderator: {', '.join(twice)} given more than once")
+    return moderators
+
+
+def _moderated(args) -> list[str] | None:
+    if args.moderated is None:
+        return None
+    twice = sorted({o for o in args.moderated if args.moderated.count(o) > 1})
+    if twice:
+        raise InputError(f"option --moderated: {', '.join(twice)} given more than once")
+    return list(args.moderated)
 
 
 def _settings(args) -> SamplerSettings:
@@ -206,14 +250,19 @@ def _settings(args) -> SamplerSettings:
 def run_meta(args) -> int:
     start = time.perf_counter()
     settings = _settings(args)
-    table = load_study_table(args.data, measure=args.measure, moderators=_moderators(args), ignore=args.ignore)
-    print(f"paradox meta: {len(table.effects)} effects from {len(table.studies)} studies in {args.data} "
-          f"(measure {table.measure}; {settings.chains} chains x {settings.draws} draws, seed {settings.seed})")
-    if table.moderators:
-        moderated_outcomes(table, args.moderated)  # refuse an unknown outcome before sampling
-    with atomic_output_dir(args.out) as tmp:
-        results = analyse(table, settings, sensitivity=not args.no_prior_sensitivity,
-                           moderated=args.moderated)
+    moderators, moderated = _moderators(args), _moderated(args)
+    # DIR is checked, locked and its temporary folder made before anything else: a bad DIR costs no work.
+    with output_dir(args.out, command="meta", inputs=[args.data], may_write=OUTPUT_FILES,
+                    overwrite=args.overwrite) as tmp:
+        table = load_study_table(args.data, measure=args.measure, moderators=moderators, ignore=args.ignore)
+        print(f"paradox meta: {len(table.effects)} effects from {len(table.studies)} studies in {args.data} "
+              f"(measure {table.measure}; {settings.chains} chains x {settings.draws} draws, seed {settings.seed})")
+        if table.moderators:
+            moderated_outcomes(table, moderated)  # refuse an unknown outcome before sampling
+        elif moderated:
+            raise InputError("--moderated names outcomes for the meta-regression, but there are no moderators "
+                             "(give --moderator NAME)", file=args.data)
+        results = analyse(table, settings, sensitivity=not args.no_prior_sensitivity, moderated=moderated)
         write_outputs(results, tmp, settings)
     for row in results.classical.itertuples():
         print(f"REML {row.outcome}: mu = {row.mu:.4f} (SE {row.se:.4f}), tau^2 = {row.tau2:.4f}, "

@@ -37,10 +37,10 @@ import pymc as pm
 import pytensor.tensor as pt
 import xarray as xr
 
-from paradox.meta.classical import typical_variance
+from paradox import hypotheses, interrupt
 from paradox.errors import InputError
+from paradox.meta.classical import typical_variance
 from paradox.meta.table import StudyTable
-from paradox import hypotheses
 from paradox.models.sampling import sample, sample_prior_predictive, tidy_summary
 from paradox.settings import SamplerSettings
 
@@ -217,6 +217,7 @@ def fit(table: StudyTable, settings: SamplerSettings, priors: MetaPriors | None 
     posterior's attributes."""
     priors = priors or MetaPriors.for_measure(table.measure)
     idata = sample(build_model(table, priors, regression=regression, moderated=moderated), settings)
+    interrupt.check()  # nutpie returns the draws so far on Ctrl-C: never take them for a result
     add_effect_estimates(idata, table, settings.seed)
     idata["posterior"].attrs.update(priors=priors.describe(), measure=table.measure,
                                     model="meta-regression" if regression else "random effects")
