@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,8 @@ ANSWER_COLUMNS = ("respondent", "item", "answer", "row")
 VALUE_LABELS = "value_labels"
 #: Key of DataFrame.attrs saying which export the rows came from ("qualtrics" or absent).
 EXPORT_KIND = "export"
+#: Largest frequency weight of one row: beyond it the sampler cannot start (1e12 made every start fail).
+MAX_WEIGHT = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,11 @@ class SurveySpec:
         if taken:
             raise ValueError(f"column(s) {', '.join(taken)} share a name with the answer table's own columns "
                              f"({', '.join(ANSWER_COLUMNS)}); rename them")
+        for name, levels in self.factors.items():
+            texts = [str(level) for level in levels or ()]
+            twice = [t for i, t in enumerate(texts) if t in texts[:i]]
+            if twice:
+                raise ValueError(f"factor {name}: level {twice[0]!r} is listed twice")
         used = self.columns_used()
         repeated = sorted({c for c in used if used.count(c) > 1})
         if repeated:
@@ -188,30 +196,142 @@ def read_table(path: str | Path, sheet: str | int | None = None) -> pd.DataFrame
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    encoding = _encoding_of(path)
-    text = path.read_bytes().decode(encoding, errors="replace")
+    text = _decode(path)
     if not text.strip():
         raise InputError("the file is empty", file=path)
     delimiter = "\t" if path.suffix.lower() == ".tsv" else _sniff_delimiter(text)
-    try:
-        frame = pd.read_csv(
-            path, sep=delimiter, dtype=str, keep_default_na=False, na_values=[""],
-            skip_blank_lines=False, encoding=encoding, skipinitialspace=True,
-        )
-    except pd.errors.EmptyDataError:
-        raise InputError("the file is empty", file=path) from None
-    except pd.errors.ParserError as exc:
-        raise InputError(f"could not be read as CSV: {exc}", file=path) from None
+    records = _records(text, delimiter, path)
+    check_header(records[0], path)
+    header = [cell.strip() for cell in records[0]]
+    rows = []
+    for number, record in enumerate(records[1:], start=FIRST_DATA_ROW):
+        if any(cell.strip() for cell in record[len(header):]):
+            raise InputError(f"the row has {len(record)} cells but the header has {len(header)} column names "
+                             "(a stray delimiter, or a delimiter inside a cell without quotes?)", file=path,
+                             rows=[number])
+        # A delimiter at the end of every line (some exports) adds an empty cell, not a column.
+        rows.append(record[:len(header)] + [""] * (len(header) - len(record)))
+    frame = pd.DataFrame(rows, columns=header, dtype=object)
+    frame = frame.apply(lambda col: col.str.lstrip()).replace("", np.nan)  # only blank cells are missing
+    frame = frame.drop(columns=[c for c in frame.columns if c == "" and frame[c].isna().all()])
     frame.index = pd.RangeIndex(FIRST_DATA_ROW, FIRST_DATA_ROW + len(frame), name="row")
     return _drop_qualtrics_header_rows(frame)
 
 
-def _encoding_of(path: Path) -> str:
+def check_header(header: list, path) -> None:
+    """Refuse a header that names a column twice, also when the names differ only by spaces around them."""
+    seen: dict[str, int] = {}
+    for position, name in enumerate(header, start=1):
+        key = str(name).strip()
+        if key == "":
+            continue  # an unnamed column: refused only if it is used (it cannot be named)
+        if key in seen:
+            first = header[seen[key] - 1]
+            how = "twice" if str(first) == str(name) else f"twice ({first!r} and {name!r}, equal without the spaces)"
+            raise InputError(f"the header names this column {how}, as columns {seen[key]} and {position}; "
+                             "rename one of them (paradox will not guess which one you mean)", file=path,
+                             column=key, rows=[1])
+        seen[key] = position
+
+
+#: Leading bytes of files that are not text, and what they are.
+_BINARY_SIGNATURES = {
+    b"PK\x03\x04": "a zip archive (an Excel .xlsx workbook renamed .csv? Then rename it back to .xlsx)",
+    b"\xd0\xcf\x11\xe0": "an old Excel .xls (or other Office) file; save it as .xlsx or as CSV UTF-8",
+    b"%PDF": "a PDF document",
+    b"\x1f\x8b": "a gzip archive; unpack it first",
+    b"$FL2": "an SPSS .sav file; give it the .sav extension",
+}
+
+
+def _decode(path: Path) -> str:
+    """The file's text: UTF-8 (with or without a byte-order mark) or, failing that, Windows-1252.
+
+    Refused with a message: a file that is not text (binary, zip, UTF-16), and a UTF-8 file with
+    some cells in another encoding (named by row and column, not the rows that are fine).
+    """
+    data = path.read_bytes()
+    for signature, what in _BINARY_SIGNATURES.items():
+        if data.startswith(signature):
+            raise InputError(f"this is not a CSV text file: it is {what}", file=path)
+    head = data[:4096]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or head.count(0) > len(head) // 4:
+        raise InputError("this file is in UTF-16, not UTF-8: save it as 'CSV UTF-8' (Excel) or as UTF-8 text",
+                         file=path)
+    if b"\x00" in data:
+        raise InputError("this is not a CSV text file (it holds binary data); is it the file you meant?", file=path)
     try:
-        path.read_bytes().decode("utf-8-sig")
-        return "utf-8-sig"  # also strips the byte-order mark Qualtrics and Excel write
+        return data.decode("utf-8-sig")  # also strips the byte-order mark Qualtrics and Excel write
     except UnicodeDecodeError:
-        return "cp1252"  # Excel's "CSV" on Windows
+        pass
+    replaced = data.decode("utf-8-sig", errors="replace")
+    if any(ord(ch) > 127 and ch != "\ufffd" for ch in replaced):
+        _report_mixed_encoding(replaced, path)
+    try:
+        text = data.decode("cp1252")  # Excel's "CSV" on Windows
+    except UnicodeDecodeError:
+        raise InputError("this is not a text file in UTF-8 or Windows-1252 (is it the file you meant?); "
+                         "save it as 'CSV UTF-8'", file=path) from None
+    controls = sum(ch < " " and ch not in "\t\r\n" for ch in text)
+    if controls > max(5, len(text) // 1000):
+        raise InputError("this is not a CSV text file (it holds binary data); is it the file you meant?", file=path)
+    return text
+
+
+def _report_mixed_encoding(replaced: str, path: Path) -> None:
+    """Raise naming the rows and columns whose bytes are not UTF-8, in a file that is otherwise UTF-8."""
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else _sniff_delimiter(replaced)
+    records = _records(replaced, delimiter, path)
+    header = [c.strip() for c in records[0]]
+    rows, columns = [], []
+    for number, record in enumerate(records, start=FIRST_DATA_ROW - 1):
+        for i, cell in enumerate(record):
+            if "\ufffd" in cell:
+                rows.append(number)
+                name = header[i] if i < len(header) else f"cell {i + 1}"
+                if name not in columns:
+                    columns.append(name)
+    raise InputError("these cells are not valid UTF-8, while the rest of the file is (pasted from a program "
+                     "that uses another encoding, e.g. Windows-1252); retype them, or save the file as 'CSV UTF-8'",
+                     file=path, column=", ".join(columns) or None, rows=sorted(set(rows)))
+
+
+def _records(text: str, delimiter: str, path: Path) -> list[list[str]]:
+    """The CSV records; a quote that is never closed is reported at the row and column it opens."""
+    _check_quotes(text, delimiter, path)
+    try:
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True))
+    except csv.Error as exc:
+        raise InputError(f"could not be read as CSV: {exc}", file=path) from None
+
+
+def _check_quotes(text: str, delimiter: str, path: Path) -> None:
+    """Raise if a quoted cell runs to the end of the file, naming the row and column where it opens."""
+    if text.count('"') % 2 == 0:
+        return  # every quote is closed
+    row, field, in_quotes, at_start, opened = 1, 0, False, True, (1, 0)
+    previous = ""
+    for ch in text:
+        if in_quotes:
+            in_quotes = ch != '"'
+        elif ch == '"' and (at_start or previous == '"'):
+            in_quotes = True  # a quoted cell opens, or "" inside one goes on
+            if at_start:
+                opened = (row, field)
+            at_start = False
+        elif ch == delimiter:
+            field, at_start = field + 1, True
+        elif ch == "\n":
+            row, field, at_start = row + 1, 0, True
+        elif ch != " ":
+            at_start = False
+        previous = ch
+    if in_quotes:
+        opened_row, index = opened
+        header = next(csv.reader([text.split("\n", 1)[0]], delimiter=delimiter))
+        column = header[index].strip() if index < len(header) and opened_row > 1 else None
+        raise InputError('a quote (") opens a cell here and is never closed, so the rest of the file would be '
+                         "read as one cell; close the quote or remove it", file=path, column=column, rows=[opened_row])
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -251,16 +371,57 @@ def _drop_qualtrics_header_rows(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
     try:
-        frame = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, engine="openpyxl")
-    except (zipfile.BadZipFile, OSError, KeyError) as exc:
+        names = _excel_sheet_names(path)
+    except Exception as exc:  # openpyxl raises many types for a file that is not a workbook
+        raise InputError(f"could not be read as an Excel workbook ({type(exc).__name__}: {exc})", file=path) from None
+    chosen = _choose_sheet(names, sheet, path)
+    try:
+        header = pd.read_excel(path, sheet_name=chosen, header=None, nrows=1, engine="openpyxl")
+        frame = pd.read_excel(path, sheet_name=chosen, engine="openpyxl")
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
         raise InputError(f"could not be read as an Excel workbook: {exc}", file=path) from None
-    except (ValueError, IndexError) as exc:
-        sheets = _excel_sheet_names(path)
-        raise InputError(f"no sheet {sheet!r} ({exc}); the workbook has: {', '.join(sheets)}", file=path) from None
-    frame.index = pd.RangeIndex(FIRST_DATA_ROW, FIRST_DATA_ROW + len(frame), name="row")
     if frame.columns.size == 0:
         raise InputError("the sheet is empty", file=path)
+    check_header([("" if pd.isna(v) else str(v)) for v in header.iloc[0]], path)
+    _check_formulas(path, chosen, [str(c) for c in frame.columns])
+    frame.index = pd.RangeIndex(FIRST_DATA_ROW, FIRST_DATA_ROW + len(frame), name="row")
     return frame
+
+
+def _choose_sheet(names: list[str], sheet: str | int | None, path: Path) -> str:
+    """The sheet's name: by name first (a sheet may be called '2020'), else by 0-based position."""
+    if sheet is None:
+        return names[0]
+    if str(sheet) in names:
+        return str(sheet)
+    if isinstance(sheet, int) and 0 <= sheet < len(names):
+        return names[sheet]
+    raise InputError(f"no sheet {sheet!r} (by name, or by 0-based position); the workbook has: {', '.join(names)}",
+                     file=path)
+
+
+def _check_formulas(path: Path, sheet: str, columns: list[str]) -> None:
+    """Refuse formula cells whose result was never saved: they would read as blank answers."""
+    import openpyxl
+
+    formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    values = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        unsaved: dict[str, list[int]] = {}
+        rows = zip(formulas[sheet].iter_rows(min_row=2), values[sheet].iter_rows(min_row=2))
+        for number, (with_formulas, with_values) in enumerate(rows, start=FIRST_DATA_ROW):
+            for i, (cell, value) in enumerate(zip(with_formulas, with_values)):
+                if cell.data_type == "f" and value.value is None:
+                    unsaved.setdefault(columns[i] if i < len(columns) else f"column {i + 1}", []).append(number)
+    finally:
+        formulas.close()
+        values.close()
+    if unsaved:
+        column, rows = next(iter(unsaved.items()))
+        others = f" (also in {', '.join(list(unsaved)[1:])})" if len(unsaved) > 1 else ""
+        raise InputError(f"these cells hold formulas whose results were never saved{others}, so they would read as "
+                         "blank; open the workbook in Excel and save it, or paste the cells as values",
+                         file=path, column=column, rows=rows)
 
 
 def _excel_sheet_names(path: Path) -> list[str]:
@@ -310,6 +471,7 @@ def validate(frame: pd.DataFrame, spec: SurveySpec, source: str = "<data frame>"
     """
     if len(frame) == 0:
         raise InputError("the file has a header but no data rows", file=source)
+    check_header(list(frame.columns), source)
     value_labels = frame.attrs.get(VALUE_LABELS, {})
     _require_columns(frame, spec, source)
     frame = frame.copy()
@@ -475,7 +637,7 @@ def _check_answers(long: pd.DataFrame, spec: SurveySpec, source: str, column: st
     if values.isna().any():
         expected = f"a label ({', '.join(spec.labels)}) or a number" if spec.labels else "numbers"
         fail(values.isna(), f"answers must be {expected}; leave a cell blank for no answer")
-    not_whole = ~np.isclose(values, np.round(values))
+    not_whole = values != np.round(values)  # exactly: 6.99999 is a typo or a computed value, not a 7
     if not_whole.any():
         fail(not_whole, "answers must be whole numbers")
     if ((values < lo) | (values > hi)).any():
@@ -525,10 +687,15 @@ def _check_numeric(long: pd.DataFrame, name: str, source: str) -> pd.Series:
 
 def _check_weights(long: pd.DataFrame, name: str, source: str) -> pd.Series:
     weights = _check_numeric(long, name, source)
-    bad = (weights < 0) | ~np.isclose(weights, np.round(weights))
+    bad = (weights < 0) | (weights != np.round(weights))
     if bad.any():
         raise InputError("frequency weights must be whole numbers, 0 or more (how many respondents a row stands for)",
                          file=source, column=name, rows=sorted(set(long.loc[bad, "row"])))
+    huge = weights > MAX_WEIGHT
+    if huge.any():
+        raise InputError(f"a frequency weight counts respondents; more than {MAX_WEIGHT:,} for one row is not a "
+                         f"survey (e.g. {weights[huge].iloc[0]:g}); is this the weight column?",
+                         file=source, column=name, rows=sorted(set(long.loc[huge, "row"])))
     if weights.sum() == 0:
         raise InputError("every frequency weight is 0: no respondents", file=source, column=name)
     return np.round(weights)
