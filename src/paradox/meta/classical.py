@@ -160,6 +160,10 @@ def egger_and_pet_peese(yi, vi) -> dict:
     if k < 4:
         return result | {"note": "too few effects (needs 4) for the regression tests"}
     se, w = np.sqrt(vi), 1.0 / vi
+    if np.ptp(se) <= 1e-9 * se.max():
+        # A regression on the standard error needs studies of different sizes (else its design matrix is singular).
+        return result | {"note": "every effect has the same standard error: the regression tests need different "
+                                 "study sizes"}
     pet, pet_se, df = _wls(yi, np.column_stack([np.ones(k), se]), w)
     peese, peese_se, _ = _wls(yi, np.column_stack([np.ones(k), vi]), w)
     p = lambda est, s: float(2 * stats.t.sf(abs(est / s), df))  # noqa: E731 - two-sided t-test

@@ -15,7 +15,7 @@ import xarray as xr
 
 from paradox.errors import InputError
 from paradox.meta import classical
-from paradox.meta.model import (MetaPriors, fit, main_variables, moderated_outcomes, moderator_effects, pooled_effects,
+from paradox.meta.model import (MetaPriors, check_size, fit, main_variables, moderated_outcomes, moderator_effects, pooled_effects,
                                  posterior_summary)
 from paradox.meta.sensitivity import bayes_leave_one_out, prior_sensitivity, verdicts_unchanged
 from paradox.meta.table import MEASURES, Moderator, StudyTable, load_study_table
@@ -255,6 +255,7 @@ def run_meta(args) -> int:
     with output_dir(args.out, command="meta", inputs=[args.data], may_write=OUTPUT_FILES,
                     overwrite=args.overwrite) as tmp:
         table = load_study_table(args.data, measure=args.measure, moderators=moderators, ignore=args.ignore)
+        check_size(table)
         print(f"paradox meta: {len(table.effects)} effects from {len(table.studies)} studies in {args.data} "
               f"(measure {table.measure}; {settings.chains} chains x {settings.draws} draws, seed {settings.seed})")
         if table.moderators:

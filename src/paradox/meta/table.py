@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from paradox.data import closest, read_table
+from paradox.data import check_header, closest, read_table
 from paradox.errors import InputError
 from paradox.meta import effect_sizes as es
 
@@ -68,6 +68,14 @@ INPUTS = {
 }
 #: Inputs that give a 2x2 table, the only ones a log risk ratio can come from (plus `effect`).
 INPUTS_BY_MEASURE = {"g": tuple(INPUTS), "log_rr": ("counts", "proportions", "effect")}
+
+#: Effects beyond these are refused as implausible (a typo, or a value on another scale): |g| > 5 means the groups
+#: barely overlap, far beyond any SRP study; a log risk ratio of 10 is a risk ratio of 22,000.
+MAX_ABS_EFFECT = {"g": 5.0, "log_rr": 10.0}
+#: A sampling variance below this is not a study (it would stand for billions of people) but a typo.
+MIN_VARIANCE = 1e-8
+#: Columns a moderator may not be named after: they say what the effect is, not what the study was like.
+NOT_MODERATORS = tuple(c for c in COLUMNS if c not in ("design", "subjects", "service", "year", "notes"))
 
 TEXT = {"study_id", "study_label", "outcome", "input", "design", "subjects", "service", "notes"}
 NUMERIC = [c for c in COLUMNS if c not in TEXT]
@@ -149,10 +157,12 @@ def check_study_table(frame: pd.DataFrame, measure: str = "g", moderators: list[
         raise ValueError(f"measure must be one of {MEASURES}")
     if len(frame) == 0:
         raise InputError("the file has a header but no rows", file=source)
+    check_header(list(frame.columns), source)
     frame = frame.copy()
     frame.columns = [str(c).strip() for c in frame.columns]
     if moderators is None:
         moderators = [m for name, m in SRP_MODERATORS.items() if name in frame.columns]
+    _check_options(frame, moderators, list(ignore), source)
     _check_columns(frame, moderators, list(ignore), source)
 
     study_id = _required_text(frame, "study_id", source)
@@ -160,6 +170,7 @@ def check_study_table(frame: pd.DataFrame, measure: str = "g", moderators: list[
     numbers = {c: _numeric(frame, c, source) for c in NUMERIC if c in frame}
     _check_ranges(numbers, source)
     inputs = _inputs(frame, numbers, measure, source)
+    _check_group_sizes(inputs, numbers, measure, source)
     yi, vi = _effect_sizes(inputs, numbers, measure)
     bad = ~(np.isfinite(yi) & np.isfinite(vi) & (vi > 0))
     if bad.any():
@@ -167,6 +178,7 @@ def check_study_table(frame: pd.DataFrame, measure: str = "g", moderators: list[
             "these numbers give no finite effect size with a positive variance (check sizes and df)",
             file=source, rows=frame.index[bad].tolist(),
         )
+    _check_plausible(yi, vi, inputs, measure, frame.index, source)
 
     effects = pd.DataFrame({"row": frame.index, "study_id": study_id.to_numpy()}, index=frame.index)
     labels = frame["study_label"] if "study_label" in frame else pd.Series(np.nan, index=frame.index)
@@ -183,6 +195,73 @@ def check_study_table(frame: pd.DataFrame, measure: str = "g", moderators: list[
         effects[moderator.name] = _moderator(frame, moderator, source)
     effects["study_id"] = pd.Categorical(effects["study_id"], categories=list(dict.fromkeys(effects["study_id"])))
     return StudyTable(effects.reset_index(drop=True), measure, tuple(moderators), source)
+
+
+def _check_options(frame: pd.DataFrame, moderators: list[Moderator], ignore: list[str], source: str) -> None:
+    """--moderator and --ignore as strictly as the table: known names, no clash, no column twice."""
+    for moderator in moderators:
+        if not moderator.name:
+            raise InputError("option --moderator: give a column name, as NAME or NAME=level1,level2")
+        if moderator.name in NOT_MODERATORS:
+            raise InputError(f"option --moderator {moderator.name}: this codebook column gives the effect size "
+                             "itself; a moderator is a study characteristic (see data/meta/README.md)")
+        if moderator.levels is not None:
+            twice = [lv for i, lv in enumerate(moderator.levels) if lv in moderator.levels[:i]]
+            if twice or not moderator.levels:
+                raise InputError(f"option --moderator {moderator.name}: "
+                                 + (f"level {twice[0]!r} is listed twice" if twice else "give its levels after ="))
+    for name in ignore:
+        if name in COLUMNS:
+            raise InputError(f"option --ignore {name}: this is a codebook column, used when given; --ignore is for "
+                             "columns outside the codebook")
+        if name in {m.name for m in moderators}:
+            raise InputError(f"option --ignore {name}: it is also given as a --moderator; choose one")
+        if name not in frame.columns:
+            close = closest(name, list(frame.columns))
+            raise InputError(f"option --ignore {name}: the table has no such column"
+                             + (f"; did you mean '{close}'?" if close else ""), file=source)
+
+
+def _check_group_sizes(inputs: pd.Series, numbers: dict[str, pd.Series], measure: str, source: str) -> None:
+    """Hedges' g needs N - 2 >= 2 degrees of freedom: with fewer, its small-sample correction
+    J = 1 - 3 / (4 df - 1) is zero or negative (df = 1/2 turned g = +1.4 into -5.3; groups of one gave 11.3)."""
+    if measure != "g":
+        return
+    rows = inputs.index
+
+    def refuse(column, mask, what):
+        if mask.any():
+            raise InputError(what, file=source, column=column, rows=rows[mask.to_numpy()].tolist())
+
+    uses_groups = inputs.isin(["means", "counts", "proportions"]) | (inputs.isin(["t", "f"]) & _has(numbers, "n_treated", rows))
+    for column in ("n_treated", "n_control"):
+        if column in numbers:
+            refuse(column, uses_groups & (numbers[column] < 2),
+                   "each group needs at least 2 people for a standardised mean difference (Hedges' g)")
+    if "df" in numbers:
+        from_df = inputs.isin(["t", "f"]) & ~(_has(numbers, "n_treated", rows) & _has(numbers, "n_control", rows))
+        refuse("df", from_df & (numbers["df"] < 2),
+               "df must be at least 2: below it Hedges' correction J = 1 - 3/(4 df - 1) is zero or negative and "
+               "flips the sign of the effect (check the df the paper reports)")
+    if "n_total" in numbers:
+        refuse("n_total", (inputs == "r") & (numbers["n_total"] < 4),
+               "a correlation converted to Hedges' g needs at least 4 people")
+
+
+def _check_plausible(yi, vi, inputs: pd.Series, measure: str, rows: pd.Index, source: str) -> None:
+    """Refuse effects no study gives: they come from typos, and one of them can decide the pooled result."""
+    limit = MAX_ABS_EFFECT[measure]
+    huge = np.abs(yi) > limit
+    if huge.any():
+        shown = ", ".join(f"{v:.4g}" for v in yi[huge][:3])
+        raise InputError(f"implausible effect size(s) {shown} (|{measure}| > {limit:g}); check these rows for a typo "
+                         "or a value on another scale", file=source, column="yi" if (inputs[huge] == "effect").all()
+                         else None, rows=rows[huge].tolist())
+    tiny = vi < MIN_VARIANCE
+    if tiny.any():
+        raise InputError(f"implausibly small sampling variance (below {MIN_VARIANCE:g}, as if from billions of "
+                         "people); check these rows for a typo", file=source,
+                         column="vi" if (inputs[tiny] == "effect").all() else None, rows=rows[tiny].tolist())
 
 
 def _check_columns(frame: pd.DataFrame, moderators: list[Moderator], ignore: list[str], source: str) -> None:
