@@ -4,6 +4,7 @@ naming the file, column and row, exit status 2, before any sampling, and nothing
 from __future__ import annotations
 
 import codecs
+import importlib.util
 
 import openpyxl
 import pandas as pd
@@ -79,6 +80,20 @@ BAD = {
     "row with more cells than the header": (
         (HEADER + ROWS.replace("C,failure,3,3", "C,failure,3,3,4")).encode(), "survey.csv", CONFIG_TEXT, [],
         ["row 4", "5 cells but the header has 4"]),
+    # Careless cases tried after the report (2026-11-26), each of which needed a fix:
+    "YAML indented with a tab": (
+        (HEADER + ROWS).encode(), "survey.csv", "items:\n\t- sat_1\n", [],
+        ["line 2, column 1", "does not allow tabs"]),
+    "sheet chosen for a CSV": (
+        (HEADER + ROWS).encode(), "survey.csv", CONFIG_TEXT, ["--sheet", "1"], ["not an Excel workbook"]),
+    "CSV renamed .xlsx": (
+        (HEADER + ROWS).encode(), "survey.xlsx", CONFIG_TEXT, [], ["a text file (a CSV saved with the wrong extension"]),
+    "decimal commas": (
+        (HEADER.replace("\n", ";age\n") + "A;failure;1;2;30,5\nB;recovery;5;4;41,0\n").replace(",", ";", 3).encode(),
+        "survey.csv", yaml.safe_dump({**CONFIG, "covariates": ["age"]}), [], ["column 'age'", "decimal commas"]),
+    "factor flag without its column": (
+        (HEADER + ROWS).encode(), "survey.csv", CONFIG_TEXT, ["--factor", "=failure,recovery"],
+        ["option --factor", "needs its column name"]),
 }
 
 
@@ -141,3 +156,37 @@ def test_bad_environment_variable_is_a_message(variable, value, tmp_path, monkey
     err = capsys.readouterr().err
     assert status == EXIT_BAD_INPUT and variable in err and "Traceback" not in err
     assert not (tmp_path / "o").exists()
+
+
+def test_scale_flag_with_one_number_means_one_to_that_number(tmp_path):
+    data = tmp_path / "survey.csv"
+    data.write_text(HEADER + ROWS)
+    config = analysis.load_config(None, {"respondent": "id", "items": "sat_1,sat_2", "scale": "7"}, {"scale": "--scale"})
+    assert config.scale == (1, 7) and len(prepare(data, config).survey.respondents) == 4
+
+
+@pytest.mark.parametrize("sampler, words", [("foo", "must be one of"), ("blackjax", "not installed")])
+def test_unknown_or_missing_sampler_is_refused_before_compiling(sampler, words, tmp_path, monkeypatch, capsys):
+    pytest.importorskip("nutpie")
+    if sampler == "blackjax" and importlib.util.find_spec("blackjax"):
+        pytest.skip("blackjax is installed here")
+    monkeypatch.setenv("PARADOX_SAMPLER", sampler)
+    data = tmp_path / "survey.csv"
+    data.write_text(HEADER + ROWS)
+    status = main(["fit", str(data), "--respondent", "id", "--items", "sat_1", "--scale", "7", "--out", str(tmp_path / "o")])
+    assert status == EXIT_BAD_INPUT and words in capsys.readouterr().err
+
+
+def test_simulate_refuses_a_folder_as_its_output_file(tmp_path, capsys):
+    assert main(["simulate", "--out", str(tmp_path)]) == EXIT_BAD_INPUT
+    assert "must name the CSV file to write" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_data_and_config_swapped_says_so(tmp_path, capsys):
+    data, config = tmp_path / "survey.csv", tmp_path / "analysis.yaml"
+    data.write_text(HEADER + ROWS)
+    config.write_text(CONFIG_TEXT)
+    assert main(["fit", str(config), "--config", str(data), "--out", str(tmp_path / "o")]) == EXIT_BAD_INPUT
+    assert "this looks like the data file: give the data first" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["analysis.yaml", "survey.csv"]

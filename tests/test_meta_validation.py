@@ -45,6 +45,9 @@ BAD = {
     "ignore of a codebook column": (rows(), ["--ignore", "sd_treated"], ["option --ignore sd_treated", "codebook"]),
     "no moderators yet one": (rows(), ["--no-moderators", "--moderator", "design"], ["contradict"]),
     "moderated without moderators": (rows(), ["--moderated", "satisfaction"], ["no moderators"]),
+    "outcome capitalised": ([{**MEANS, "outcome": "Satisfaction"}], [],
+                            ["column 'outcome'", "row 2", "did you mean 'satisfaction' for 'Satisfaction'?"]),
+    "decimal comma": ("study_id;yi;vi\nS1;0,2;0,04\n".encode(), [], ["column 'yi'", "row 2", "decimal commas"]),
     "table too large for the model": ([{"study_id": f"S{i}", "yi": 0.1, "vi": 0.04} for i in range(2001)], [],
                                       ["2,001 effects is more than this model takes", "one outcome"]),
 }

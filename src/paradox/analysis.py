@@ -37,7 +37,8 @@ import xarray as xr
 import yaml
 
 from paradox import interrupt
-from paradox.data import Survey, SurveySpec, check_levels_have_respondents, describe, load_survey, validate
+from paradox.data import (SUPPORTED_SUFFIXES, Survey, SurveySpec, check_levels_have_respondents, describe, load_survey,
+                          validate)
 from paradox.design import CELLS, DEFAULT_DESIGN, Design, load_design
 from paradox.errors import InputError
 from paradox.hypotheses import SRPResult, analyse_srp
@@ -115,9 +116,11 @@ def _factors(value) -> dict[str, tuple[str, ...] | None]:
     if value is None:
         return {}
     if isinstance(value, (list, tuple, str)):  # names only: levels from the data
-        return {name: None for name in _texts(value)}
+        value = {name: None for name in _texts(value)}
     if not isinstance(value, dict):
         raise ValueError("expected a mapping of column: [levels] (baseline first), or a list of columns")
+    if any(not str(k).strip() for k in value):
+        raise ValueError("a factor needs its column name, e.g. condition=no_failure,recovery")
     return {str(k): (None if v is None else _texts(v)) for k, v in value.items()}
 
 
@@ -128,6 +131,8 @@ def _scale(value) -> tuple[int, int] | None:
         value = [1, value]
     if isinstance(value, str):
         value = [v for v in value.replace("..", ",").split(",") if v.strip()]
+        if len(value) == 1:  # --scale 7, as `scale: 7` in YAML: 1..7
+            value = ["1", value[0]]
     if not isinstance(value, (list, tuple)) or len(value) != 2:
         raise ValueError(f"expected [lowest, highest] (e.g. [1, 7]) or the number of points, got {value!r}")
     try:
@@ -420,7 +425,9 @@ def load_config(path: str | Path | None = None, overrides: dict | None = None,
         except InputError as exc:
             raise ConfigError(exc.message, source=source, key="") from None
         if not isinstance(raw, dict):
-            raise ConfigError("the config must be a mapping of key: value", source=source, key="")
+            swapped = path.suffix.lower() in SUPPORTED_SUFFIXES and path.suffix.lower() not in {".txt"}
+            hint = "; this looks like the data file: give the data first, the config after --config" if swapped else ""
+            raise ConfigError(f"the config must be a mapping of key: value{hint}", source=source, key="")
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
     origins = {k: f"option {flag_names[k]}" for k in overrides if flag_names and k in flag_names}
     return AnalysisConfig.from_dict({**raw, **overrides}, source=source, origins=origins)
@@ -756,8 +763,13 @@ outputs in DIR: summary.csv and summary.json (parameter, mean, sd, ci_lower, ci_
   run.json, config.yaml (the config as run), figures/effects.png and
   figures/answer_check.png, verdicts.csv (with srp: true).
 
+DIR must be new or empty; an earlier paradox fit output there is replaced only with
+  --overwrite (only the files it wrote). --out "", the current folder, the data's folder
+  and folders above them are refused. Nothing is written unless the whole run succeeds.
+
 exit status: 0 done; 2 bad input (nothing written to DIR); 3 with --strict when R-hat,
-  ESS or divergences fail their thresholds (outputs are written, report.md says FAILED).
+  ESS or divergences fail their thresholds (outputs are written, report.md says FAILED);
+  130 interrupted (Ctrl-C; nothing written); 1 unexpected error (a bug; PARADOX_DEBUG=1).
   PARADOX_MODE=fast (fewer draws) or full (default) sets the sampling defaults.
 """
 

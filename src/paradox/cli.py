@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import os
 import sys
 
@@ -25,6 +26,8 @@ COMMAND_MODULES = ("paradox.simulate", "paradox.analysis", "paradox.meta")
 EXIT_INTERNAL_ERROR = 1
 #: Smallest value of each PARADOX_* number (settings.py reads them; here they are checked for the commands).
 ENV_MINIMUM = {"PARADOX_DRAWS": 1, "PARADOX_TUNE": 0, "PARADOX_CHAINS": 1, "PARADOX_SEED": 0}
+#: NUTS implementations pm.sample knows (PARADOX_SAMPLER).
+SAMPLERS = ("pymc", "nutpie", "numpyro", "blackjax")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,9 +56,15 @@ def check_environment(env=None) -> None:
         if value and not (value.isdigit() and int(value) >= minimum):
             raise InputError(f"environment variable {name}={env[name]!r} must be a whole number of at least {minimum}")
     try:
-        SamplerSettings.from_env(dict(env))
+        settings = SamplerSettings.from_env(dict(env))
     except ValueError as exc:
         raise InputError(f"environment: {exc}") from None
+    sampler = settings.nuts_sampler
+    if sampler not in SAMPLERS:
+        raise InputError(f"environment variable PARADOX_SAMPLER={sampler!r} must be one of {', '.join(SAMPLERS)}")
+    if sampler != "pymc" and importlib.util.find_spec(sampler) is None:
+        raise InputError(f"environment variable PARADOX_SAMPLER={sampler}: {sampler} is not installed "
+                         "(pip install -e '.[bench]' installs the others)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,6 +182,9 @@ def read_table(path: str | Path, sheet: str | int | None = None) -> pd.DataFrame
     if suffix not in SUPPORTED_SUFFIXES:
         expected = ", ".join(sorted(SUPPORTED_SUFFIXES))
         raise InputError(f"unsupported file type '{suffix}' (expected one of {expected})", file=path)
+    if sheet is not None and suffix not in EXCEL_SUFFIXES:
+        raise InputError(f"a sheet ({sheet!r}) was chosen, but this is a {suffix} file, not an Excel workbook",
+                         file=path)
     if suffix in CSV_SUFFIXES:
         frame = _read_csv(path)
     elif suffix in EXCEL_SUFFIXES:
@@ -370,6 +374,11 @@ def _drop_qualtrics_header_rows(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
+    if not zipfile.is_zipfile(path):  # every .xlsx is a zip archive
+        head = path.read_bytes()[:2048]
+        text = b"\x00" not in head and all(b >= 32 or b in b"\t\r\n" for b in head.replace(b"\xef\xbb\xbf", b""))
+        what = "a text file (a CSV saved with the wrong extension? rename it .csv)" if text else "not a workbook"
+        raise InputError(f"this is not an Excel .xlsx workbook: it is {what}", file=path)
     try:
         names = _excel_sheet_names(path)
     except Exception as exc:  # openpyxl raises many types for a file that is not a workbook
@@ -636,7 +645,8 @@ def _check_answers(long: pd.DataFrame, spec: SurveySpec, source: str, column: st
 
     if values.isna().any():
         expected = f"a label ({', '.join(spec.labels)}) or a number" if spec.labels else "numbers"
-        fail(values.isna(), f"answers must be {expected}; leave a cell blank for no answer")
+        hint = decimal_comma_hint(raw[values.isna()].head(3))
+        fail(values.isna(), f"answers must be {expected}; leave a cell blank for no answer{hint}")
     not_whole = values != np.round(values)  # exactly: 6.99999 is a typo or a computed value, not a 7
     if not_whole.any():
         fail(not_whole, "answers must be whole numbers")
@@ -675,12 +685,20 @@ def _check_levels(long: pd.DataFrame, name: str, levels, value_labels: dict | No
     return pd.Categorical(values, categories=list(levels), ordered=False)
 
 
+def decimal_comma_hint(values) -> str:
+    """A hint when numbers look written with a decimal comma (30,5), as European spreadsheets do."""
+    if any(isinstance(v, str) and re.fullmatch(r"\s*-?\d+,\d+\s*", v) for v in values):
+        return "; these look like decimal commas: write 30.5, not 30,5"
+    return ""
+
+
 def _check_numeric(long: pd.DataFrame, name: str, source: str) -> pd.Series:
     values = pd.to_numeric(long[name], errors="coerce")
     bad = values.isna() | ~np.isfinite(values.fillna(0))
     if bad.any():
-        examples = ", ".join(repr(v) for v in long.loc[bad, name].head(3))
-        raise InputError(f"values must be numbers, none blank (e.g. {examples})", file=source, column=name,
+        examples = long.loc[bad, name].drop_duplicates().head(3)
+        raise InputError(f"values must be numbers, none blank (e.g. {', '.join(repr(v) for v in examples)})"
+                         f"{decimal_comma_hint(examples)}", file=source, column=name,
                          rows=sorted(set(long.loc[bad, "row"])))
     return values.astype(float)
 

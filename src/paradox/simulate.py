@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from paradox.design import CELL, CELLS, DEFAULT_DESIGN, EXPERIMENT, LEVEL, NO_FAILURE, RESPONDENT, Design, load_design
+from paradox.errors import InputError
 from paradox.settings import DATA_DIR
 
 DEFAULT_OUTPUT = DATA_DIR / "synthetic" / "magnini2007_synthetic_survey.csv"
@@ -68,6 +69,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if not str(args.out).strip() or args.out.is_dir():
+        raise InputError(f"--out {args.out}: must name the CSV file to write (it is empty, or a folder)")
+    if args.seed is not None and args.seed < 0:
+        raise InputError(f"--seed must be 0 or more, not {args.seed}")
     path = write_synthetic_survey(args.design, args.out, args.seed)
     print(f"wrote {path}")
     return 0

@@ -47,5 +47,10 @@ def load_yaml(path: str | Path, what: str) -> object:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.constructor.ConstructorError as exc:
         raise InputError(f"{exc.problem}", file=path) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        hint = " (YAML does not allow tabs for indentation; use spaces)" if "\t" in text else ""
+        raise InputError(f"not valid YAML{where}: {exc.problem or exc.context}{hint}", file=path) from None
     except yaml.YAMLError as exc:
-        raise InputError(f"not valid YAML: {exc}", file=path) from None
+        raise InputError(f"not valid YAML: {' '.join(str(exc).split())}", file=path) from None

@@ -56,6 +56,10 @@ outputs in DIR:
   convergence.txt         R-hat, ESS and divergence checks of every fit
   conclusions.txt         the verdicts
 
+DIR must be new or empty; an earlier paradox meta output there is replaced only with
+--overwrite (only the files it wrote). Exit status: 0 done; 2 bad input; 3 --strict and a fit
+did not converge; 130 interrupted (Ctrl-C; nothing written); 1 unexpected error.
+
 examples:
   paradox meta data/meta/srp_meta_example_simulated.csv --out results/meta
   paradox meta data/reference/bcg.csv --measure log_rr --moderator latitude --out /tmp/bcg

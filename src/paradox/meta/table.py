@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from paradox.data import check_header, closest, read_table
+from paradox.data import check_header, closest, decimal_comma_hint, read_table
 from paradox.errors import InputError
 from paradox.meta import effect_sizes as es
 
@@ -301,9 +301,11 @@ def _levels(frame: pd.DataFrame, column: str, levels, source: str, allow_missing
     text = values.astype(str).str.strip()
     unknown = ~missing & ~text.isin(levels)
     if unknown.any():
-        found = ", ".join(repr(v) for v in dict.fromkeys(text[unknown]))
-        raise InputError(f"unknown level {found}; expected one of: {', '.join(levels)}", file=source, column=column,
-                         rows=frame.index[unknown].tolist())
+        found = list(dict.fromkeys(text[unknown]))
+        hints = [f"'{m}' for '{f}'" for f in found[:3] if (m := closest(f, levels))]
+        hint = f" (did you mean {', '.join(hints)}?)" if hints else ""
+        raise InputError(f"unknown level {', '.join(repr(v) for v in found)}{hint}; expected one of: "
+                         f"{', '.join(levels)}", file=source, column=column, rows=frame.index[unknown].tolist())
     return text
 
 
@@ -313,8 +315,8 @@ def _numeric(frame: pd.DataFrame, column: str, source: str) -> pd.Series:
     bad = values.isna() & ~_blank(raw)
     if bad.any():
         examples = ", ".join(repr(v) for v in raw[bad].head(3))
-        raise InputError(f"values must be numbers (found {examples})", file=source, column=column,
-                         rows=frame.index[bad].tolist())
+        raise InputError(f"values must be numbers (found {examples}){decimal_comma_hint(raw[bad].head(3))}",
+                         file=source, column=column, rows=frame.index[bad].tolist())
     return values.astype(float)
 
 
