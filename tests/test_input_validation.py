@@ -190,3 +190,13 @@ def test_data_and_config_swapped_says_so(tmp_path, capsys):
     assert main(["fit", str(config), "--config", str(data), "--out", str(tmp_path / "o")]) == EXIT_BAD_INPUT
     assert "this looks like the data file: give the data first" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["analysis.yaml", "survey.csv"]
+
+
+@pytest.mark.parametrize("argv, option", [(["--config", "other.yaml"], "--config"), (["--draws", "10", "--draws=20"], "--draws")])
+def test_an_option_given_twice_is_refused_not_silently_the_last(argv, option, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "survey.csv").write_text(HEADER + ROWS)
+    (tmp_path / "analysis.yaml").write_text(CONFIG_TEXT)
+    assert main(["fit", "survey.csv", "--config", "analysis.yaml", *argv, "--out", "o"]) == EXIT_BAD_INPUT
+    assert f"{option} given more than once" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

@@ -128,13 +128,28 @@ def test_output_from_before_manifests_is_recognised_by_its_file_names(tmp_path):
         outputs.check_out(legacy, command="fit", may_write=analysis.OUTPUT_FILES, overwrite=True)
 
 
+def test_what_a_killed_run_leaves_does_not_make_an_output_foreign(tmp_path):
+    out = tmp_path / "results"
+    with output_dir(out, command="fit") as tmp:
+        (tmp / "summary.csv").write_text("old")
+    (out / outputs.LOCK).write_text("")  # kill -9: flock is released, the file stays
+    (out / f"{outputs.PARTIAL_PREFIX}x1y2").mkdir()
+    (out / f"{outputs.PARTIAL_PREFIX}x1y2" / "summary.csv").write_text("half")
+    with output_dir(out, command="fit", overwrite=True) as tmp:
+        (tmp / "summary.csv").write_text("new")
+    assert tree(out)["summary.csv"] == b"new"
+
+
 def test_a_second_run_to_the_same_out_is_refused_while_the_first_runs(tmp_path, no_sampling, capsys):
     out = tmp_path / "results"
-    with outputs._lock(out):  # what a first run holds from its start to its last file
-        status = main(["fit", str(HOUSING), "--config", str(HOUSING_CONFIG), "--out", str(out), *QUICK])
-        assert status == EXIT_BAD_INPUT
-        assert "another paradox run is writing to this folder" in capsys.readouterr().err
-    assert list(tmp_path.iterdir()) == []  # the lock goes with the run that held it
+    with output_dir(out, command="fit") as first:  # a first run, from its start to its last file
+        (first / "summary.csv").write_text("first run")
+        for argv in (["--overwrite"], []):
+            status = main(["fit", str(HOUSING), "--config", str(HOUSING_CONFIG), "--out", str(out), *QUICK, *argv])
+            assert status == EXIT_BAD_INPUT
+            assert "another paradox run is writing to this folder" in capsys.readouterr().err
+    assert tree(out)["summary.csv"] == b"first run"  # the first run's results are all there
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]  # the lock went with the first run
 
 
 def test_out_that_cannot_be_written_is_refused_before_the_work(tmp_path, monkeypatch, no_sampling, capsys):

@@ -45,7 +45,24 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue  # a subcommand not built yet
         module.register(subparsers)
+    parser.set_defaults(commands=subparsers.choices)
     return parser
+
+
+def repeated_options(command_parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """Options given twice that keep only their last value (argparse would drop the first without a word)."""
+    counts: dict[str, int] = {}
+    for token in argv:
+        if token == "--":
+            break
+        option = token.split("=", 1)[0]
+        # argparse's table of options (private, stable since Python 2.7): which action each one feeds.
+        action = command_parser._option_string_actions.get(option)
+        if action is not None and not isinstance(action, (argparse._AppendAction, argparse._HelpAction)):
+            counts[action.dest] = counts.get(action.dest, 0) + 1
+            if counts[action.dest] == 2:
+                counts[option] = -1  # remember the spelling to report
+    return [o for o, n in counts.items() if n == -1]
 
 
 def check_environment(env=None) -> None:
@@ -69,8 +86,13 @@ def check_environment(env=None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     prefix = f"paradox {args.command}"
+    twice = repeated_options(args.commands[args.command], argv)
+    if twice:
+        print(f"{prefix}: error: {', '.join(twice)} given more than once; give each once", file=sys.stderr)
+        return EXIT_BAD_INPUT
     try:
         with catch_ctrl_c():
             check_environment()

@@ -34,6 +34,7 @@ from paradox.errors import InputError
 #: The file in an output folder that names the files it owns (sorted, no timestamps: re-runs give the same bytes).
 MANIFEST = ".paradox-output.json"
 PARTIAL_PREFIX = ".paradox-partial-"
+LOCK = ".paradox-lock"
 
 
 def _out_error(message: str, out) -> InputError:
@@ -73,8 +74,12 @@ def check_out(out: str | os.PathLike, *, command: str, inputs: Iterable[str | os
         raise _out_error("must be a directory, but a file of that name exists", out)
     if not path.exists():
         return []
-    # A run killed outright (kill -9) can leave its temporary folder; it is no one's output.
-    present = [f for f in _files_in(path) if not f.split("/")[0].startswith((PARTIAL_PREFIX, f".{path.name}{PARTIAL_PREFIX}"))]
+    try:
+        files = _files_in(path)
+    except OSError as exc:
+        raise _out_error(f"cannot be read ({exc.strerror or exc})", out) from None
+    # A run killed outright (kill -9) can leave its temporary folder and lock file; they are no one's output.
+    present = [f for f in files if f != LOCK and not f.split("/")[0].startswith(PARTIAL_PREFIX)]
     if not present:
         return []
     owned = _owned(path, command, may_write, present)
@@ -109,8 +114,12 @@ def _owned(path: Path, command: str, may_write: Iterable[str], present: list[str
 
 @contextlib.contextmanager
 def _lock(out: Path) -> Iterator[None]:
-    """An exclusive lock beside `out`; refused at once (not waited for) when another run holds it."""
-    lock_path = out.parent / f".{out.name}.paradox-lock"
+    """An exclusive lock on `out`, refused at once (not waited for) when another run holds it.
+
+    The lock file lies in `out` when it exists (its parent may be read-only, as for a mounted
+    volume), else beside it; flock is released by the system if the process dies.
+    """
+    lock_path = out / LOCK if out.is_dir() else out.parent / f".{out.name}{LOCK}"
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
