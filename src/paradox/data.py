@@ -207,7 +207,8 @@ def _read_csv(path: Path) -> pd.DataFrame:
     delimiter = "\t" if path.suffix.lower() == ".tsv" else _sniff_delimiter(text)
     records = _records(text, delimiter, path)
     check_header(records[0], path)
-    header = [cell.strip() for cell in records[0]]
+    # A column without a name gets pandas' name for it, so that a message can point at it.
+    header = [cell.strip() or f"Unnamed: {i}" for i, cell in enumerate(records[0])]
     rows = []
     for number, record in enumerate(records[1:], start=FIRST_DATA_ROW):
         if any(cell.strip() for cell in record[len(header):]):
@@ -218,7 +219,8 @@ def _read_csv(path: Path) -> pd.DataFrame:
         rows.append(record[:len(header)] + [""] * (len(header) - len(record)))
     frame = pd.DataFrame(rows, columns=header, dtype=object)
     frame = frame.apply(lambda col: col.str.lstrip()).replace("", np.nan)  # only blank cells are missing
-    frame = frame.drop(columns=[c for c in frame.columns if c == "" and frame[c].isna().all()])
+    unnamed = [c for c, raw in zip(frame.columns, records[0]) if not raw.strip()]
+    frame = frame.drop(columns=[c for c in unnamed if frame[c].isna().all()])  # e.g. a trailing delimiter
     frame.index = pd.RangeIndex(FIRST_DATA_ROW, FIRST_DATA_ROW + len(frame), name="row")
     return _drop_qualtrics_header_rows(frame)
 
