@@ -85,7 +85,11 @@ def check_environment(env=None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    try:
+        parser = build_parser()  # imports pymc: seconds in which Ctrl-C must not give a traceback either
+    except KeyboardInterrupt:
+        print("paradox: interrupted (Ctrl-C); nothing was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     prefix = f"paradox {args.command}"

@@ -33,7 +33,8 @@ def check() -> None:
 @contextlib.contextmanager
 def catch_ctrl_c() -> Iterator[None]:
     """Within the block, Ctrl-C raises KeyboardInterrupt and is remembered for `check()`."""
-    if threading.current_thread() is not threading.main_thread():
+    # Not in a thread, and not when Ctrl-C is ignored on purpose (nohup, a background job).
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         yield
         return
     _requested.clear()

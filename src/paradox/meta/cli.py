@@ -15,8 +15,8 @@ import xarray as xr
 
 from paradox.errors import InputError
 from paradox.meta import classical
-from paradox.meta.model import (MetaPriors, check_size, fit, main_variables, moderated_outcomes, moderator_effects, pooled_effects,
-                                 posterior_summary)
+from paradox.meta.model import (MetaPriors, check_size, fit, main_variables, moderated_outcomes, moderator_effects,
+                                 pooled_effects, posterior_summary)
 from paradox.meta.sensitivity import bayes_leave_one_out, prior_sensitivity, verdicts_unchanged
 from paradox.meta.table import MEASURES, Moderator, StudyTable, load_study_table
 from paradox.models.sampling import convergence_report
