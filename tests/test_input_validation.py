@@ -200,3 +200,11 @@ def test_an_option_given_twice_is_refused_not_silently_the_last(argv, option, tm
     assert main(["fit", "survey.csv", "--config", "analysis.yaml", *argv, "--out", "o"]) == EXIT_BAD_INPUT
     assert f"{option} given more than once" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_column_without_a_name_is_named_as_pandas_names_it(tmp_path):
+    data = tmp_path / "survey.csv"
+    data.write_text("id,,sat_1\nA,x,1\n")
+    assert list(read_table(data).columns) == ["id", "Unnamed: 1", "sat_1"]
+    data.write_text("id,,sat_1,\nA,,1,\n")  # empty and unnamed: a stray delimiter, not a column
+    assert list(read_table(data).columns) == ["id", "sat_1"]
