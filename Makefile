@@ -8,28 +8,33 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
-# Pinned versions the committed numbers were made with; pyproject.toml holds the ranges.
-CONSTRAINTS := $(wildcard constraints.txt)
+# The exact version of every package, the ones the committed numbers were made with (`make lock` remakes
+# it); pyproject.toml holds the ranges. `make venv LOCK=` installs from the ranges instead (newer versions).
+LOCK ?= constraints.txt
 
 .PHONY: all venv test test-slow reproduce notebooks data lab lock clean bench
 
 all: test
 
 # Bootstrap: find a Python >= 3.12 by itself, create .venv, install the package with its extras.
-$(STAMP): pyproject.toml $(CONSTRAINTS) scripts/find_python.sh
+$(STAMP): pyproject.toml $(LOCK) scripts/find_python.sh
 	@set -e; if [ ! -x $(PY) ]; then \
 	  py=$$(scripts/find_python.sh); echo "Creating $(VENV) with $$py"; \
 	  "$$py" -m venv $(VENV); fi
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet $(if $(CONSTRAINTS),-c $(CONSTRAINTS)) -e '.[notebooks,test]'
+	$(PY) -m pip install --quiet --upgrade $(if $(LOCK),-c $(LOCK)) pip
+	$(PY) -m pip install --quiet $(if $(LOCK),-c $(LOCK)) -e '.[notebooks,test]'
 	$(PY) -m ipykernel install --sys-prefix --name paradox --display-name "Python (paradox)" >/dev/null
 	@touch $(STAMP)
 
 venv: $(STAMP)
 
 # Fast mode: real sampling with fewer draws. Verdict cells are compared by nbval (NBVAL_CHECK_OUTPUT).
+# TEST_JOBS worker processes (pytest-xdist); a test module or a notebook stays on one worker (loadscope),
+# and each worker compiles into its own directory (tests/conftest.py).
+TEST_JOBS ?= 2
 test: $(STAMP)
-	PARADOX_MODE=fast PARADOX_CACHE=off MPLBACKEND=Agg $(PY) -m pytest tests $(NOTEBOOKS) --nbval-lax --nbval-current-env --nbval-cell-timeout=900
+	PARADOX_MODE=fast PARADOX_CACHE=off MPLBACKEND=Agg $(PY) -m pytest tests $(NOTEBOOKS) --nbval-lax --nbval-current-env \
+	  --nbval-cell-timeout=900 -n $(TEST_JOBS) --dist loadscope --durations=25
 
 test-slow: $(STAMP)
 	PARADOX_MODE=fast PARADOX_CACHE=off MPLBACKEND=Agg $(PY) -m pytest tests -m slow
@@ -58,9 +63,16 @@ bench: $(STAMP)
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
 
-# Re-pin the exact versions in constraints.txt from the current .venv.
-lock: $(STAMP)
-	$(PY) -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
+# Re-pin: install pyproject.toml's ranges (newest allowed versions) into a scratch environment, then write
+# their exact versions to constraints.txt and environment.yml (scripts/lock.py). `make test` reinstalls from them.
+LOCK_VENV := build/lock-venv
+lock:
+	rm -rf $(LOCK_VENV)
+	"$$(scripts/find_python.sh)" -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LOCK_VENV)/bin/python -m pip install --quiet -e '.[notebooks,test]'
+	$(LOCK_VENV)/bin/python scripts/lock.py
+	rm -rf $(LOCK_VENV)
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

@@ -1,7 +1,29 @@
-"""Shared fixtures: the design, the committed synthetic survey, and small run settings."""
+"""Shared fixtures: the design, the committed synthetic survey, and small run settings.
 
-import matplotlib
-import pytest
+`make test` runs the suite in two worker processes (pytest-xdist). pytensor's compile cache is not
+safe to share between processes that compile at the same time, so each worker, and the notebook
+kernels it starts (they inherit its environment), gets a compile directory of its own. This must
+happen before pytensor is first imported, hence at the top of this file.
+"""
+
+import os
+from pathlib import Path
+
+
+def _own_compile_directory(env: dict) -> None:
+    worker = env.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return
+    flags = dict(f.split("=", 1) for f in env.get("PYTENSOR_FLAGS", "").split(",") if "=" in f)
+    base = Path(flags.get("base_compiledir", Path.home() / ".pytensor")).expanduser()
+    flags["base_compiledir"] = str(base / f"pytest-{worker}")
+    env["PYTENSOR_FLAGS"] = ",".join(f"{k}={v}" for k, v in flags.items())
+
+
+_own_compile_directory(os.environ)
+
+import matplotlib  # noqa: E402
+import pytest  # noqa: E402
 
 matplotlib.use("Agg")
 
@@ -23,5 +45,6 @@ def survey(design):
 
 @pytest.fixture(scope="session")
 def fast_settings():
-    """Real sampling, sized for unit tests (the seed is the package's)."""
-    return SamplerSettings.from_env({"PARADOX_MODE": "fast"})
+    """Real sampling, sized for unit tests (the seed is the package's, or PARADOX_SEED's)."""
+    return SamplerSettings.from_env({"PARADOX_MODE": "fast", **{k: v for k, v in os.environ.items()
+                                                                if k in ("PARADOX_SEED", "PARADOX_SAMPLER")}})

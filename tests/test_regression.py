@@ -19,7 +19,7 @@ from paradox.models.regression import (
     answer_distribution_check,
     build_regression,
 )
-from paradox.models.sampling import convergence_report, sample
+from paradox.models.sampling import FORWARD_MODE, convergence_report, sample
 from paradox.settings import ROOT, SamplerSettings
 
 HOUSING = ROOT / "data" / "reference" / "housing.csv"
@@ -94,7 +94,7 @@ def test_posterior_predictive_check_reproduces_the_answer_shares(housing_fit):
     fitted, idata = housing_fit
     with fitted.model:
         predictive = pm.sample_posterior_predictive(idata.isel(draw=slice(None, None, 10)), random_seed=1,
-                                                    progressbar=False)
+                                                    progressbar=False, compile_kwargs={"mode": FORWARD_MODE})
     check = answer_distribution_check(fitted, predictive, by="Infl")
     assert len(check) == 9
     inside = (check["observed"] >= check["lower"]) & (check["observed"] <= check["upper"])
@@ -115,7 +115,7 @@ def test_collapsing_changes_the_likelihood_only_by_a_constant(housing):
     one_by_one = build_regression(validate(people, spec), RegressionSpec(), collapse=False)
     assert one_by_one.n_likelihood_rows == 1681 and collapsed.n_likelihood_rows == 24
 
-    logp_c, logp_u = collapsed.model.compile_logp(), one_by_one.model.compile_logp()
+    logp_c, logp_u = collapsed.model.compile_logp(mode=FORWARD_MODE), one_by_one.model.compile_logp(mode=FORWARD_MODE)
     start = collapsed.model.initial_point()
     moved = {k: v + 0.3 * np.arange(1, np.size(v) + 1).reshape(np.shape(v)) for k, v in start.items()}
     gaps = [logp_c(point) - logp_u(point) for point in (start, moved)]

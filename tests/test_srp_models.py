@@ -13,7 +13,7 @@ from paradox import hypotheses
 from paradox.data import load_survey
 from paradox.design import experiment_survey
 from paradox.models import srp
-from paradox.models.sampling import assert_converged, sample, sample_posterior_predictive
+from paradox.models.sampling import FORWARD_MODE, assert_converged, sample, sample_posterior_predictive
 from paradox.simulate import simulate_survey
 
 
@@ -24,7 +24,7 @@ def test_ordinal_model_has_named_dims_and_no_intercept(survey):
     assert list(model.coords["experiment"]) == ["severity", "prior_failure", "stability", "controllability"]
     assert list(model.coords["cut"]) == ["1|2", "2|3", "3|4", "4|5", "5|6", "6|7"]
     assert not any("intercept" in name for name in model.named_vars)
-    assert np.isfinite(model.compile_logp()(model.initial_point()))
+    assert np.isfinite(model.compile_logp(mode=FORWARD_MODE)(model.initial_point()))
 
 
 def test_single_experiment_model_is_not_pooled(survey):
@@ -52,7 +52,7 @@ def test_summary_statistics_likelihood_equals_the_raw_data_likelihood(survey, po
     cells = srp.cell_statistics(part)
     from_summary = srp.gaussian_model(cells, scale_points=7, pooled=pooled)
     from_raw = srp.gaussian_model(cells, scale_points=7, pooled=pooled, raw=srp.respondent_means(part))
-    logp_summary, logp_raw = from_summary.compile_logp(), from_raw.compile_logp()
+    logp_summary, logp_raw = from_summary.compile_logp(mode=FORWARD_MODE), from_raw.compile_logp(mode=FORWARD_MODE)
     rng = np.random.default_rng(3)
     start = from_summary.initial_point()
     differences = []
@@ -145,8 +145,8 @@ def test_integrated_likelihood_equals_numerical_integration_over_each_respondent
 
     part = experiment_survey(survey, "prior_failure")
     model = srp.ordinal_model(part, pooled=False, integrate_respondents=True)
-    loglik = model.compile_fn(model.logp(vars=model.potentials), point_fn=True)
-    constrained = model.compile_fn(model.unobserved_value_vars, point_fn=True)
+    loglik = model.compile_fn(model.logp(vars=model.potentials), point_fn=True, mode=FORWARD_MODE)
+    constrained = model.compile_fn(model.unobserved_value_vars, point_fn=True, mode=FORWARD_MODE)
     rng = np.random.default_rng(5)
     point = {k: v + rng.normal(0, 0.3, size=np.shape(v)) for k, v in model.initial_point().items()}
     values = dict(zip([v.name for v in model.unobserved_value_vars], constrained(point)))
