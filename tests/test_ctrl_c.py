@@ -39,6 +39,13 @@ COMMANDS = {
 START_TIMEOUT, STOP_TIMEOUT = 180, 60
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    """The child starts with Ctrl-C's default action, as from a shell. A child inherits an ignored SIGINT,
+    and pytest-xdist's workers ignore it (their controller handles Ctrl-C); the command then, rightly,
+    leaves it ignored, as under nohup."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("command", list(COMMANDS))
 def test_ctrl_c_while_sampling_exits_130_and_writes_nothing(command, tmp_path):
     work = tmp_path / "work"
@@ -48,7 +55,7 @@ def test_ctrl_c_while_sampling_exits_130_and_writes_nothing(command, tmp_path):
            "PARADOX_SAMPLER": "nutpie"}
     process = subprocess.Popen(
         [sys.executable, "-c", DRIVER, str(started), *COMMANDS[command], "--out", str(work / "results"), *ENDLESS],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, preexec_fn=_ctrl_c_as_in_a_terminal)
     try:
         deadline = time.monotonic() + START_TIMEOUT
         while not started.exists():

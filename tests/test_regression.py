@@ -94,7 +94,7 @@ def test_posterior_predictive_check_reproduces_the_answer_shares(housing_fit):
     fitted, idata = housing_fit
     with fitted.model:
         predictive = pm.sample_posterior_predictive(idata.isel(draw=slice(None, None, 10)), random_seed=1,
-                                                    progressbar=False, compile_kwargs={"mode": FORWARD_MODE})
+                                                    progressbar=False)
     check = answer_distribution_check(fitted, predictive, by="Infl")
     assert len(check) == 9
     inside = (check["observed"] >= check["lower"]) & (check["observed"] <= check["upper"])

@@ -43,7 +43,7 @@ from paradox.design import CELLS, DEFAULT_DESIGN, Design, load_design
 from paradox.errors import InputError
 from paradox.hypotheses import SRPResult, analyse_srp
 from paradox.models.regression import FAMILIES, LINKS, Priors, RegressionModel, RegressionSpec, build_regression
-from paradox.models.sampling import FORWARD_MODE, convergence_report, sample, tidy_summary
+from paradox.models.sampling import convergence_report, sample, tidy_summary
 from paradox.outputs import output_dir
 from paradox.settings import SamplerSettings
 from paradox.yamlfile import load_yaml
@@ -569,8 +569,7 @@ def _add_posterior_predictive(regression: RegressionModel, idata: xr.DataTree, s
         # The Gaussian model's Potential involves sigma alone, which the draws already carry.
         warnings.filterwarnings("ignore", message="The effect of Potentials", category=UserWarning)
         predictive = pm.sample_posterior_predictive(thinned, var_names=[regression.observed],
-                                                    random_seed=settings.seed, progressbar=False,
-                                                    compile_kwargs={"mode": FORWARD_MODE})
+                                                    random_seed=settings.seed, progressbar=False)
     idata["posterior_predictive"] = predictive["posterior_predictive"]
 
 

@@ -15,11 +15,12 @@ from paradox.cache import cached, datatree_fingerprint
 from paradox.settings import SamplerSettings
 
 
-#: pytensor mode of forward sampling (prior and posterior predictive draws) and of one-off log-density
-#: evaluations: Python's linker, which compiles nothing. numba, the default, spends about 20 s compiling each
-#: such graph on a new machine (measured: a prior predictive of the SRP model took 19.7 s with numba, 2.0 s
-#: here), and its speed is not needed for a few hundred draws. The draws are the same: both modes use
-#: NumPy's generators with the same seeds.
+#: pytensor mode of the prior predictive draws and of one-off log-density evaluations: Python's linker,
+#: which compiles nothing. numba, the default, spends about 20 s compiling each such graph on a new machine
+#: (measured: the SRP model's prior predictive took 19.7 s with numba, 2.0 s here), and its speed is not
+#: needed for a few hundred draws made in one call. The draws are the same: both use NumPy's generators
+#: with the same seeds. Posterior predictive draws stay compiled: they are made one posterior draw at a
+#: time, thousands of calls, where Python's linker was slower (40 s against 6 s for notebook 06).
 FORWARD_MODE = "FAST_COMPILE"
 
 
@@ -97,8 +98,7 @@ def sample_prior_predictive(model: pm.Model, settings: SamplerSettings, draws: i
 def sample_posterior_predictive(model: pm.Model, idata: xr.DataTree, settings: SamplerSettings) -> xr.DataTree:
     def run() -> xr.DataTree:
         with model:
-            return pm.sample_posterior_predictive(idata, random_seed=settings.seed, progressbar=False,
-                                                  compile_kwargs={"mode": FORWARD_MODE})
+            return pm.sample_posterior_predictive(idata, random_seed=settings.seed, progressbar=False)
 
     return cached("posterior_predictive", model, settings, run, {"posterior": datatree_fingerprint(idata)})
 
