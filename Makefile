@@ -47,10 +47,14 @@ data: $(STAMP)
 reproduce: data notebooks
 
 # Two notebooks at a time (they are independent): a warm-cache run is mostly kernel start-up and plotting.
+# Each notebook compiles into its own directory under COMPILE_BASE: pytensor's compile cache is not safe to
+# share between processes that compile at the same time.
 JOBS ?= 2
+COMPILE_BASE ?= $(HOME)/.pytensor
 notebooks: $(STAMP)
 	@printf '%s\n' $(NOTEBOOKS) | xargs -P $(JOBS) -I{} sh -c '\
 	  echo "== {}"; \
+	  PYTENSOR_FLAGS=base_compiledir=$(COMPILE_BASE)/notebook-$$(basename {} .ipynb) \
 	  PARADOX_MODE=full PARADOX_CACHE=$(if $(FRESH),refresh,on) MPLBACKEND=Agg $(VENV)/bin/jupyter nbconvert --to notebook \
 	    --execute --inplace --log-level=WARN --ExecutePreprocessor.kernel_name=paradox \
 	    --ClearMetadataPreprocessor.enabled=True --ClearMetadataPreprocessor.clear_notebook_metadata=False \
