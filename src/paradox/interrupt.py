@@ -12,6 +12,7 @@ import contextlib
 import signal
 import sys
 import threading
+import warnings
 from typing import Iterator
 
 #: Exit status of a command stopped by Ctrl-C (128 + SIGINT, as shells report it).
@@ -41,6 +42,9 @@ def catch_ctrl_c() -> Iterator[None]:
 
     def on_sigint(signum, frame):
         _requested.set()
+        # What libraries warn about while they wind down (arviz on a trace cut to fewer draws than
+        # chains, say) is noise after a Ctrl-C: the user gets the one line.
+        warnings.simplefilter("ignore")
         raise KeyboardInterrupt
 
     def unraisable(info):
@@ -51,7 +55,8 @@ def catch_ctrl_c() -> Iterator[None]:
     previous_handler = signal.signal(signal.SIGINT, on_sigint)
     previous_hook, sys.unraisablehook = sys.unraisablehook, unraisable
     try:
-        yield
+        with warnings.catch_warnings():  # the filters on_sigint changes are restored on the way out
+            yield
     finally:
         signal.signal(signal.SIGINT, previous_handler)
         sys.unraisablehook = previous_hook
