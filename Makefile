@@ -47,6 +47,7 @@ data: $(STAMP)
 reproduce: data notebooks
 
 # Two notebooks at a time (they are independent): a warm-cache run is mostly kernel start-up and plotting.
+# No MPLBACKEND here: the kernel's inline backend stores every figure in the notebook as an image.
 # Each notebook compiles into its own directory under COMPILE_BASE: pytensor's compile cache is not safe to
 # share between processes that compile at the same time.
 JOBS ?= 2
@@ -55,7 +56,7 @@ notebooks: $(STAMP)
 	@printf '%s\n' $(NOTEBOOKS) | xargs -P $(JOBS) -I{} sh -c '\
 	  echo "== {}"; \
 	  PYTENSOR_FLAGS=base_compiledir=$(COMPILE_BASE)/notebook-$$(basename {} .ipynb) \
-	  PARADOX_MODE=full PARADOX_CACHE=$(if $(FRESH),refresh,on) MPLBACKEND=Agg $(VENV)/bin/jupyter nbconvert --to notebook \
+	  PARADOX_MODE=full PARADOX_CACHE=$(if $(FRESH),refresh,on) $(VENV)/bin/jupyter nbconvert --to notebook \
 	    --execute --inplace --log-level=WARN --ExecutePreprocessor.kernel_name=paradox \
 	    --ClearMetadataPreprocessor.enabled=True --ClearMetadataPreprocessor.clear_notebook_metadata=False \
 	    --ExecutePreprocessor.timeout=3600 "{}" || { echo "FAILED: {}"; exit 255; }'
