@@ -68,14 +68,16 @@ bench: $(STAMP)
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
 
-# Re-pin: install pyproject.toml's ranges (newest allowed versions) into a scratch environment, then write
-# their exact versions to constraints.txt and environment.yml (scripts/lock.py). `make test` reinstalls from them.
+# Re-pin: install pyproject.toml's ranges into a scratch environment, then write their exact versions to
+# constraints.txt and environment.yml (scripts/lock.py). `make test` reinstalls from them.
+# By default the packages already pinned keep their versions and only new dependencies are resolved (so adding
+# a package does not move the committed numbers); `make lock UPGRADE=1` takes the newest versions of everything.
 LOCK_VENV := build/lock-venv
 lock:
 	rm -rf $(LOCK_VENV)
 	"$$(scripts/find_python.sh)" -m venv $(LOCK_VENV)
-	$(LOCK_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(LOCK_VENV)/bin/python -m pip install --quiet -e '.[notebooks,test]'
+	$(LOCK_VENV)/bin/python -m pip install --quiet --upgrade $(if $(UPGRADE),,-c constraints.txt) pip
+	$(LOCK_VENV)/bin/python -m pip install --quiet $(if $(UPGRADE),,-c constraints.txt) -e '.[notebooks,test]'
 	$(LOCK_VENV)/bin/python scripts/lock.py
 	rm -rf $(LOCK_VENV)
 
