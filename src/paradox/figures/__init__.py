@@ -13,6 +13,8 @@ import matplotlib.pyplot as plt
 #: Same look everywhere; no timestamps in the files so a re-run rewrites identical bytes.
 STYLE = {"figure.dpi": 110, "savefig.dpi": 110, "axes.spines.top": False, "axes.spines.right": False, "font.size": 10}
 PNG_METADATA = {"Software": None}
+#: Caption of every figure drawn from the synthetic stand-in: a figure may be seen without its notebook.
+SYNTHETIC = "Synthetic stand-in data (paradox.simulate), not Magnini et al.'s"
 
 
 def save(fig: plt.Figure, directory: str | Path, name: str) -> Path:
