@@ -17,6 +17,13 @@ PNG_METADATA = {"Software": None}
 SYNTHETIC = "Synthetic stand-in data (paradox.simulate), not Magnini et al.'s"
 
 
+def note_source(fig: plt.Figure, text: str) -> plt.Figure:
+    """Write where the data come from under the figure (e.g. SYNTHETIC), so it travels with the image."""
+    fig.text(0.01, 0.0, text, fontsize=7, style="italic", color="#555555", ha="left", va="top",
+             transform=fig.transFigure)
+    return fig
+
+
 def save(fig: plt.Figure, directory: str | Path, name: str) -> Path:
     """Save `fig` as directory/name.png (directory created if needed) and return the path."""
     directory = Path(directory)
