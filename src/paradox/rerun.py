@@ -66,7 +66,11 @@ def verdict_agreement(table: pd.DataFrame, committed_path: str | Path, quantitie
     committed = read_committed(committed_path)
     comparison = compare(table, committed, ["hypothesis", "method"], quantities)
     lines = []
-    for (hypothesis, method), group in comparison.groupby(["hypothesis", "method"], sort=False):
+    order = list(dict.fromkeys(zip(table["hypothesis"], table["method"])))  # this run's rows, in its order
+    order += [key for key in dict.fromkeys(zip(committed["hypothesis"], committed["method"])) if key not in order]
+    groups = dict(list(comparison.groupby(["hypothesis", "method"], sort=False)))
+    for hypothesis, method in order:
+        group = groups[(hypothesis, method)]
         match = committed[(committed["hypothesis"] == hypothesis) & (committed["method"] == method)]
         verdict = match["verdict"].iloc[0] if len(match) else "(not committed)"
         moved = group[~group["agrees"]]
