@@ -1,0 +1,70 @@
+"""`paradox replicate` from the command line: the README's example runs; bad input writes nothing (status 2)."""
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from paradox.cli import main
+from paradox.settings import ROOT
+
+EXAMPLE = ROOT / "data" / "examples" / "replication_summary.csv"
+
+
+@pytest.fixture(scope="module")
+def example_output(tmp_path_factory):
+    out = tmp_path_factory.mktemp("replicate") / "out"
+    assert main(["replicate", str(EXAMPLE), "--out", str(out)]) == 0
+    return out
+
+
+def test_readme_example_writes_every_output(example_output):
+    names = sorted(p.name for p in example_output.iterdir())
+    assert names == sorted([".paradox-output.json", "criteria.csv", "verdicts.csv", "summary.md",
+                            "replication.png", "run.json"])
+    criteria = pd.read_csv(example_output / "criteria.csv")
+    assert list(criteria["contrast"]) == ["severity: low", "severity: high", "prior failure: none"]
+    # Two t-tests give the exact Bayes factor; a ready effect the normal approximation.
+    assert list(criteria["bf_method"]) == ["exact t", "exact t", "normal approximation"]
+    verdicts = pd.read_csv(example_output / "verdicts.csv")
+    assert list(verdicts["moderator"]) == ["severity"]
+
+
+def test_summary_reports_each_criterion_separately(example_output):
+    text = (example_output / "summary.md").read_text()
+    for phrase in ("Significance", "confidence interval", "prediction interval", "Small telescopes",
+                   "fixed effect", "Sceptical p-value", "Bayes factor", "original as prior"):
+        assert text.count(phrase) == 3, phrase  # once per contrast, never merged into one yes/no
+
+
+def _table(tmp_path, edit):
+    frame = pd.read_csv(EXAMPLE, dtype=str, keep_default_na=False)
+    frame = edit(frame)
+    path = tmp_path / "table.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda f: f.rename(columns={"sd_treated": "sd_treatd"}), "did you mean 'sd_treated'"),
+    (lambda f: f.assign(study=f["study"].replace({"replication": "replica"})), "column 'study'"),
+    (lambda f: f.drop(index=1), "needs exactly one replication row"),
+    (lambda f: f.assign(sd_treated=f["sd_treated"].replace({"1.0": "-1.0"})), "column 'sd_treated'"),
+    (lambda f: f.assign(level=f["level"].replace({"unfavourable": "unfavorable"})), "column 'level'"),
+    (lambda f: f.assign(t=f["t"].replace({"2.4": "2,4"})), "decimal commas"),
+])
+def test_bad_table_is_refused_with_file_column_and_row(tmp_path, capsys, edit, message):
+    table = _table(tmp_path, edit)
+    status = main(["replicate", str(table), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert message in err and str(table) in err
+    assert [p.name for p in tmp_path.iterdir()] == ["table.csv"]  # nothing written
+
+
+def test_an_earlier_output_is_replaced_only_with_overwrite(example_output, tmp_path, capsys):
+    out = tmp_path / "out"
+    shutil.copytree(example_output, out)
+    assert main(["replicate", str(EXAMPLE), "--out", str(out)]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert main(["replicate", str(EXAMPLE), "--out", str(out), "--overwrite"]) == 0
