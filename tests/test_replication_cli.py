@@ -68,3 +68,55 @@ def test_an_earlier_output_is_replaced_only_with_overwrite(example_output, tmp_p
     assert main(["replicate", str(EXAMPLE), "--out", str(out)]) == 2
     assert "--overwrite" in capsys.readouterr().err
     assert main(["replicate", str(EXAMPLE), "--out", str(out), "--overwrite"]) == 0
+
+
+SURVEY = ROOT / "data" / "examples" / "srp_replication_qualtrics.csv"
+SURVEY_CONFIG = ROOT / "data" / "examples" / "srp_replication.yaml"
+ORIGINALS = ROOT / "data" / "examples" / "replication_originals.csv"
+
+
+def test_readme_example_with_a_raw_survey_fits_the_srp_model(tmp_path):
+    # The one sampling test of paradox replicate (fast mode): the SRP model on the Qualtrics example.
+    out = tmp_path / "out"
+    status = main(["replicate", str(ORIGINALS), "--survey", str(SURVEY), "--config", str(SURVEY_CONFIG),
+                   "--out", str(out)])
+    assert status == 0
+    criteria = pd.read_csv(out / "criteria.csv").set_index("contrast")
+    assert list(criteria.index) == ["severity: low", "severity: high"]
+    assert set(criteria["bf_method"]) == {"normal approximation"}
+    # The original, weighted in, pulls the posterior from the replication towards itself.
+    for row in criteria.itertuples():
+        low, high = sorted([row.original, row.replication])
+        assert low < row.posterior_mean < high
+        assert row.effective_draws > 400
+    assert pd.read_csv(out / "convergence.csv")["passed"].all()
+    assert list(pd.read_csv(out / "verdicts.csv")["moderator"]) == ["severity"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--survey", str(SURVEY)], "--survey and --config go together"),
+    (["--strict"], "--strict is for --survey"),
+    (["--survey", str(SURVEY), "--config", str(ROOT / "data" / "examples" / "housing.yaml")], "srp: true"),
+])
+def test_survey_options_are_checked_before_any_work(tmp_path, capsys, args, message):
+    status = main(["replicate", str(ORIGINALS), "--out", str(tmp_path / "out"), *args])
+    assert status == 2
+    assert message in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_survey_without_the_tables_experiment_is_refused_before_sampling(tmp_path, capsys):
+    table = tmp_path / "originals.csv"
+    table.write_text(ORIGINALS.read_text().replace("severity", "stability"))
+    status = main(["replicate", str(table), "--survey", str(SURVEY), "--config", str(SURVEY_CONFIG),
+                   "--out", str(tmp_path / "out")])
+    assert status == 2
+    assert "the survey has no experiment 'stability'" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["originals.csv"]
+
+
+def test_a_table_with_replication_rows_is_refused_with_a_survey(tmp_path, capsys):
+    status = main(["replicate", str(EXAMPLE), "--survey", str(SURVEY), "--config", str(SURVEY_CONFIG),
+                   "--out", str(tmp_path / "out")])
+    assert status == 2
+    assert "the replication comes from the survey you gave" in capsys.readouterr().err

@@ -117,7 +117,7 @@ def test_replication_bayes_factor_exact_t_matches_pawel_held_table_1(to, n1o, n2
 
 
 def test_original_posterior_is_a_density():
-    grid = np.linspace(-4, 6, 20001)
+    grid = np.linspace(-1.5, 3.5, 2001)
     density = bayes.original_posterior_density(grid, two_group(2.78, 16, 16))
     assert np.trapezoid(density, grid) == pytest.approx(1.0, abs=1e-6)
 
@@ -148,3 +148,15 @@ def test_significance_and_intervals_follow_the_original_direction():
     assert not criteria.significance(Estimate(0.5, 0.2), replication)["significant_same_direction"]
     assert criteria.original_in_replication_ci(original, replication)["original_inside"] is False
     assert criteria.small_telescopes(original, replication)["d33"] < 0
+
+
+def test_weighting_posterior_draws_by_the_original_gives_the_conjugate_posterior():
+    # Draws of a normal posterior N(theta_r, se_r^2), weighted by the original's likelihood, must give the
+    # conjugate posterior (exact for normal draws); seeded draws, tolerance a few Monte Carlo SEs.
+    original, replication = Estimate(0.6, 0.25), Estimate(0.1, 0.1)
+    draws = np.random.default_rng(1).normal(replication.value, replication.se, 200_000)
+    weighted = bayes.informed_posterior_from_draws(original, draws, rope=0.1)
+    exact = bayes.informed_posterior(original, replication, rope=0.1)
+    for key in ("posterior_mean", "posterior_sd", "posterior_lower", "posterior_upper", "p_above_rope"):
+        assert weighted[key] == pytest.approx(exact[key], abs=0.004), key
+    assert weighted["effective_draws"] > 100_000

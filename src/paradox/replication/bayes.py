@@ -10,6 +10,10 @@
   likelihood of the replication is normal, exactly (conjugacy): its mean and variance are those of the
   fixed-effect combination of the two studies. `paradox.verdict` then judges it with the region of
   practical equivalence.
+* With a raw survey, the replication is the SRP model's posterior draws; the original enters by
+  importance weights proportional to its (normal) likelihood at each draw, which turns the posterior
+  given the replication into the posterior given both studies under the model's own prior. The
+  effective number of draws after weighting is reported.
 """
 
 from __future__ import annotations
@@ -96,6 +100,41 @@ def informed_posterior(original: Estimate, replication: Estimate, rope: float = 
     return {"posterior_mean": mean, "posterior_sd": sd, "posterior_lower": combined["lower"],
             "posterior_upper": combined["upper"], "p_above_rope": above, "p_in_rope": 1 - above - below,
             "p_below_rope": below}
+
+
+def likelihood_weights(originals: list[Estimate], draws: list[np.ndarray]) -> np.ndarray:
+    """Normalised importance weights: the product of the originals' normal likelihoods at each joint draw."""
+    log_w = sum(stats.norm.logpdf(o.value, np.asarray(d, dtype=float), o.se) for o, d in zip(originals, draws))
+    w = np.exp(log_w - np.max(log_w))
+    return w / w.sum()
+
+
+def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    order = np.argsort(values)
+    cumulative = np.cumsum(weights[order]) - weights[order] / 2
+    return float(np.interp(q, cumulative, values[order]))
+
+
+def informed_posterior_from_draws(original: Estimate, draws: np.ndarray, rope: float = ROPE_D,
+                                  level: float = LEVEL) -> dict:
+    """`informed_posterior` for a replication given as posterior draws (see the module notes)."""
+    draws = np.asarray(draws, dtype=float)
+    w = likelihood_weights([original], [draws])
+    mean = float(np.sum(w * draws))
+    sd = float(np.sqrt(np.sum(w * (draws - mean) ** 2)))
+    tail = (1 - level) / 2
+    above, below = float(w[draws > rope].sum()), float(w[draws < -rope].sum())
+    return {"posterior_mean": mean, "posterior_sd": sd, "posterior_lower": _weighted_quantile(draws, w, tail),
+            "posterior_upper": _weighted_quantile(draws, w, 1 - tail), "p_above_rope": above,
+            "p_in_rope": 1 - above - below, "p_below_rope": below, "effective_draws": float(1 / np.sum(w**2))}
+
+
+def moderator_verdict_from_draws(favourable, unfavourable, rope: float = ROPE_D, seed: int = SEED) -> dict:
+    """`paradox.verdict` on the joint draws of a moderator's two recovery effects (a raw-survey replication),
+    resampled by the originals' likelihoods: here the two effects keep their correlation."""
+    w = likelihood_weights([favourable.original, unfavourable.original], [favourable.draws, unfavourable.draws])
+    index = np.random.default_rng(seed).choice(len(w), size=VERDICT_DRAWS, p=w)
+    return judge(favourable.draws[index], unfavourable.draws[index], DecisionRule(rope=rope))
 
 
 def moderator_verdict(favourable: dict, unfavourable: dict, rope: float = ROPE_D,

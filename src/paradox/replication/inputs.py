@@ -43,13 +43,15 @@ COLUMNS = {**OWN_COLUMNS, **{c: META_COLUMNS[c] for c in EFFECT_COLUMNS}}
 
 @dataclass(frozen=True)
 class Contrast:
-    """One comparison: the original and (unless it comes from a raw survey) the replication."""
+    """One comparison: the original and the replication (from a raw survey: also its posterior draws)."""
 
     name: str
     original: Estimate
     replication: Estimate | None
     moderator: str | None = None
     level: str | None = None
+    #: Posterior draws of the replication's standardised effect, when it was fitted from a raw survey.
+    draws: np.ndarray | None = None
 
 
 def _text(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -150,7 +152,7 @@ def check_replication_table(frame: pd.DataFrame, source: str = "<data frame>",
 
 
 def _check_pairs(frame, contrast, moderator, level, source) -> None:
-    """Both rows of a contrast agree on moderator and level; a moderator has one contrast per level."""
+    """Both rows of a contrast agree on moderator and level; a moderator has at most one contrast per level."""
     for name in dict.fromkeys(contrast):
         rows = frame.index[contrast == name]
         pairs = {(moderator[r], level[r]) for r in rows}
@@ -162,9 +164,10 @@ def _check_pairs(frame, contrast, moderator, level, source) -> None:
         rows = frame.index[named & (moderator == name)]
         for which in LEVELS:
             with_level = set(contrast[rows][level[rows] == which])
-            if len(with_level) != 1:
-                raise InputError(f"moderator {name!r} needs exactly one contrast at level {which!r}, found "
-                                 f"{len(with_level)}", file=source, column="level", rows=rows.tolist())
+            if len(with_level) > 1:
+                raise InputError(f"moderator {name!r} has {len(with_level)} contrasts at level {which!r} "
+                                 f"({', '.join(sorted(with_level))}); give one", file=source, column="level",
+                                 rows=rows.tolist())
 
 
 def load_replication_table(path: str | Path, replication_given: bool = True) -> list[Contrast]:
