@@ -7,6 +7,7 @@ import pytest
 
 from paradox.cli import main
 from paradox.settings import ROOT
+from paradox.verdict import VERDICTS
 
 EXAMPLE = ROOT / "data" / "examples" / "replication_summary.csv"
 
@@ -28,6 +29,7 @@ def test_readme_example_writes_every_output(example_output):
     assert list(criteria["bf_method"]) == ["exact t", "exact t", "normal approximation"]
     verdicts = pd.read_csv(example_output / "verdicts.csv")
     assert list(verdicts["moderator"]) == ["severity"]
+    assert set(verdicts["verdict"]) <= set(VERDICTS)
 
 
 def test_summary_reports_each_criterion_separately(example_output):

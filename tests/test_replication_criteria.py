@@ -122,6 +122,15 @@ def test_original_posterior_is_a_density():
     assert np.trapezoid(density, grid) == pytest.approx(1.0, abs=1e-6)
 
 
+@pytest.mark.parametrize("d, n", [(0.2, 393), (0.5, 64), (0.8, 26)])
+def test_power_behind_d33_matches_cohens_sample_sizes(d, n):
+    # Cohen (1992), A power primer, Psychological Bulletin 112(1), 155-159, Table 2: a two-sample t-test at
+    # two-sided alpha = .05 needs n = 393, 64, 26 per group for power .80 at d = .2, .5, .8 (the smallest such n:
+    # one person fewer per group falls below .80).
+    assert criteria._power_t(d, n / 2, 2 * n - 2, 0.05) == pytest.approx(0.80, abs=0.01)
+    assert criteria._power_t(d, (n - 1) / 2, 2 * n - 4, 0.05) < 0.80
+
+
 @pytest.mark.parametrize("n", [20, 50, 100])
 def test_small_telescopes_replication_of_2_5_times_the_sample_has_80_percent_power(n):
     # Simonsohn (2015), Psychological Science 26(5), p. 566 and Supplement 4: a replication 2.5 times the
