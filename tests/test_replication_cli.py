@@ -54,6 +54,7 @@ def _table(tmp_path, edit):
     (lambda f: f.assign(sd_treated=f["sd_treated"].replace({"1.0": "-1.0"})), "column 'sd_treated'"),
     (lambda f: f.assign(level=f["level"].replace({"unfavourable": "unfavorable"})), "column 'level'"),
     (lambda f: f.assign(t=f["t"].replace({"2.4": "2,4"})), "decimal commas"),
+    (lambda f: f.assign(moderator=["", *f["moderator"][1:]]), "moderator and level are given together"),
 ])
 def test_bad_table_is_refused_with_file_column_and_row(tmp_path, capsys, edit, message):
     table = _table(tmp_path, edit)
@@ -114,6 +115,16 @@ def test_a_survey_without_the_tables_experiment_is_refused_before_sampling(tmp_p
                    "--out", str(tmp_path / "out")])
     assert status == 2
     assert "the survey has no experiment 'stability'" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["originals.csv"]
+
+
+def test_a_survey_needs_each_contrasts_experiment_and_level(tmp_path, capsys):
+    table = tmp_path / "originals.csv"
+    pd.read_csv(ORIGINALS).drop(columns=["moderator", "level"]).to_csv(table, index=False)
+    status = main(["replicate", str(table), "--survey", str(SURVEY), "--config", str(SURVEY_CONFIG),
+                   "--out", str(tmp_path / "out")])
+    assert status == 2
+    assert "every contrast needs `moderator`" in capsys.readouterr().err
     assert [p.name for p in tmp_path.iterdir()] == ["originals.csv"]
 
 

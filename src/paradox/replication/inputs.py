@@ -55,9 +55,9 @@ class Contrast:
 
 
 def _text(frame: pd.DataFrame, column: str) -> pd.Series:
-    values = frame[column] if column in frame else pd.Series(np.nan, index=frame.index)
-    text = values.astype("string").str.strip()
-    return text.where(text.notna() & (text != ""), None)
+    """The column's cells as stripped text, blank cells (and a missing column) as None."""
+    values = frame[column] if column in frame else pd.Series(None, index=frame.index, dtype=object)
+    return values.map(lambda v: None if pd.isna(v) or str(v).strip() == "" else str(v).strip()).astype(object)
 
 
 def _two_group_t(row: pd.Series, source: str) -> tuple[float | None, float | None, float | None]:
