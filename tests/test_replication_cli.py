@@ -133,3 +133,14 @@ def test_a_table_with_replication_rows_is_refused_with_a_survey(tmp_path, capsys
                    "--out", str(tmp_path / "out")])
     assert status == 2
     assert "the replication comes from the survey you gave" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("out, message", [("", "is empty"), ("{folder}", "is the folder of the input"),
+                                          ("{table}", "is the input file")])
+def test_destructive_out_is_refused_as_for_paradox_fit(tmp_path, capsys, out, message):
+    table = tmp_path / "table.csv"
+    table.write_text(EXAMPLE.read_text())
+    status = main(["replicate", str(table), "--out", out.format(folder=tmp_path, table=table)])
+    assert status == 2
+    assert message in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["table.csv"]
