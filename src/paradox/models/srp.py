@@ -34,14 +34,16 @@ LEVELS = ("favourable", "unfavourable")
 
 @dataclass(frozen=True)
 class OrdinalPriors:
-    """Priors of the ordinal model, on the logit scale. Weakly informative: an effect of 2 logits
-    moves a typical answer by about two scale points, so N(0, 1) allows large but not absurd effects."""
+    """Priors of the ordinal model, on the logit scale, weakly informative for satisfaction scales with
+    Cronbach's alpha near 0.9, whose respondents spread by about 3 logits (the logistic error alone has SD
+    1.8): respondent SD HalfNormal(3) (median 2, 95% below 5.9); effects N(0, 2), about half the latent SD,
+    so an effect of one latent SD (about 4 logits) is possible but not expected."""
 
-    effect_sd: float = 1.0          # mean recovery effect at each level
-    effect_spread: float = 0.5      # HalfNormal scale of tau: how much experiments differ
-    cutpoint_sd: float = 2.5        # item thresholds
-    respondent_sd: float = 1.5      # HalfNormal scale of the respondent spread
-    baseline_sd: float = 1.0        # experiment baselines (zero-sum)
+    effect_sd: float = 2.0          # mean recovery effect at each level
+    effect_spread: float = 1.0      # HalfNormal scale of tau: how much experiments differ
+    cutpoint_sd: float = 4.0        # item thresholds (a 7-point scale with SD-3 respondents spans about +/-5)
+    respondent_sd: float = 3.0      # HalfNormal scale of the respondent spread
+    baseline_sd: float = 2.0        # experiment baselines (zero-sum)
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ class GaussianPriors:
     baseline_sd: float = 1.5
     effect_sd: float = 1.0
     effect_spread: float = 0.5
-    sigma_scale: float = 1.5
+    sigma_scale: float = 2.5           # respondents' scale means spread by about 2 points at alpha 0.9
 
 
 def _recovery_effects(n_experiments: int, effect_sd: float, effect_spread: float, pooled: bool) -> pt.TensorVariable:
@@ -109,8 +111,8 @@ def ordinal_model(
     eta[r, i] = respondent[r] + baseline[experiment(r)] + shift[experiment(r), cell(r)]
     answer[r, i] ~ OrderedLogistic(eta[r, i], cutpoints[i])
 
-    There is no intercept: each item's cutpoints are free. Experiment baselines and respondent
-    intercepts are zero-sum for the same reason; respondent intercepts are non-centred.
+    There is no intercept: each item's cutpoints are free; experiment baselines are zero-sum for the same
+    reason. Respondent intercepts are iid N(0, respondent_sd), as in the integrated form.
 
     integrate_respondents: integrate the respondent intercepts out instead of sampling them
     (`_integrated_model`); the same population-level posterior, at a cost that stops growing
@@ -133,14 +135,27 @@ def ordinal_model(
     item_idx = answers["item"].cat.codes.to_numpy()
     n_cut = survey.spec.n_categories - 1
 
+    # Each respondent's experiment x cell ("group"), for the intercepts' decomposition below.
+    first = answers.groupby(respondent_codes, sort=True)[[EXPERIMENT, CELL]].first()
+    respondent_group = (pd.Categorical(first[EXPERIMENT].astype(str), categories=experiments).codes * len(CELLS)
+                        + pd.Categorical(first[CELL].astype(str), categories=CELLS).codes)
+    n_groups = len(experiments) * len(CELLS)
+    group_size = np.bincount(respondent_group, minlength=n_groups).astype(float)
+
     with pm.Model(coords=coords) as model:
         cutpoints = _item_cutpoints(len(coords["item"]), n_cut, priors.cutpoint_sd)
         respondent_sd = pm.HalfNormal("respondent_sd", priors.respondent_sd)
-        # Zero-sum: the cutpoints alone carry the overall location. With iid N(0, 1) intercepts the
-        # mean of hundreds of them trades off against all cutpoints at once, which mixes slowly.
-        respondent_z = pm.ZeroSumNormal("respondent_z", 1.0, dims="respondent")
+        # iid N(0, sd) intercepts, written as each cell's mean intercept plus deviations from it: the same
+        # distribution, but a cell's recovery effect now trades off against one number (the cell's mean
+        # intercept, sd / sqrt(n) a priori) instead of all its respondents' intercepts at once, which mixed
+        # slowly when respondents spread as real ones do (sd near 3 logits). Non-centred throughout.
+        respondent_z = pm.Normal("respondent_z", 0.0, 1.0, dims="respondent")
+        z_mean = pt.zeros(n_groups)[respondent_group].inc(respondent_z) / np.maximum(group_size, 1.0)
+        group_w = pm.Normal("respondent_cell_mean_z", 0.0, 1.0, shape=n_groups)
+        group_mean = respondent_sd * group_w / np.sqrt(np.maximum(group_size, 1.0))
+        intercept = group_mean[respondent_group] + respondent_sd * (respondent_z - z_mean[respondent_group])
         effects = _recovery_effects(len(experiments), priors.effect_sd, priors.effect_spread, pooled)
-        eta = respondent_sd * respondent_z[respondent_codes] + _cell_shift(effects)[exp_idx, cell_idx]
+        eta = intercept[respondent_codes] + _cell_shift(effects)[exp_idx, cell_idx]
         if len(experiments) > 1:
             baseline = pm.ZeroSumNormal("experiment_baseline", priors.baseline_sd, dims="experiment")
             eta = eta + baseline[exp_idx]
@@ -294,7 +309,7 @@ def welch_tests(cells: pd.DataFrame) -> pd.DataFrame:
             df = (va + vb) ** 2 / (va**2 / (stat.at[a, "n"] - 1) + vb**2 / (stat.at[b, "n"] - 1))
             rows.append({
                 EXPERIMENT: experiment, "contrast": name,
-                "difference": stat.at[a, "mean"] - stat.at[b, "mean"],
+                "difference": stat.at[a, "mean"] - stat.at[b, "mean"], "se": np.sqrt(va + vb),
                 "t": t, "df": df, "p_two_sided": p_two, "p_one_sided": stats.t.sf(t, df),
             })
     return pd.DataFrame(rows)
