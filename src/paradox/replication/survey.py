@@ -1,7 +1,8 @@
 """The replication as a raw survey: fitted with the package's SRP model, on the scale of the original.
 
 The survey is read and checked as `paradox fit` reads it (an analysis config with `srp: true`), and the
-hierarchical ordinal SRP model (`paradox.hypotheses.analyse_srp`) is fitted. Its recovery effects are
+hierarchical ordinal SRP model (`paradox.models.srp.ordinal_model`, respondents integrated out, as
+`paradox fit` samples it) is fitted. Its recovery effects are
 log odds on the latent satisfaction of one answer; each draw is standardised by that latent variable's
 standard deviation, sqrt(respondent_sd^2 + pi^2/3) (respondents' spread plus the logistic error), to
 compare with the original's Hedges' g. This is an approximation: the original's SD is usually that of a
@@ -20,10 +21,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from paradox import interrupt
 from paradox.analysis import load_config, prepare
 from paradox.design import EXPERIMENT
 from paradox.errors import InputError
-from paradox.hypotheses import analyse_srp
+from paradox.models import srp
+from paradox.models.sampling import convergence_report, sample
 from paradox.replication.criteria import Estimate
 from paradox.replication.inputs import Contrast
 from paradox.settings import SamplerSettings
@@ -59,8 +62,11 @@ def fit_replication_survey(survey: str | Path, config: str | Path, contrasts: li
     prepared = prepare(Path(survey), analysis)
     _check_experiments(contrasts, sorted(set(prepared.survey.respondents[EXPERIMENT].astype(str))), source)
     settings = analysis.sampler_settings(settings or SamplerSettings.from_env().with_(cache="off"))
-    result = analyse_srp(prepared.survey, settings, prepared.design, check=False)
-    return SurveyFit(standardised_effects(result.idata["posterior"].to_dataset()), result.convergence, settings)
+    # Only the ordinal model (as paradox fit's SRP analysis samples it: respondents integrated out); the
+    # Gaussian model and Welch's tests of analyse_srp are not needed here.
+    idata = sample(srp.ordinal_model(prepared.survey, integrate_respondents=True), settings)
+    interrupt.check()  # nutpie returns the draws so far on Ctrl-C: never take them for a result
+    return SurveyFit(standardised_effects(idata["posterior"].to_dataset()), convergence_report(idata), settings)
 
 
 def _check_experiments(contrasts: list[Contrast], experiments: list[str], source: str) -> None:
