@@ -12,7 +12,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 # it); pyproject.toml holds the ranges. `make venv LOCK=` installs from the ranges instead (newer versions).
 LOCK ?= constraints.txt
 
-.PHONY: all venv test test-slow reproduce notebooks data lab lock clean bench
+.PHONY: all venv test test-slow reproduce notebooks data lab lock clean bench calibrate
 
 all: test
 
@@ -60,6 +60,14 @@ notebooks: $(STAMP)
 	    --execute --inplace --log-level=WARN --ExecutePreprocessor.kernel_name=paradox \
 	    --ClearMetadataPreprocessor.enabled=True --ClearMetadataPreprocessor.clear_notebook_metadata=False \
 	    --ExecutePreprocessor.timeout=3600 "{}" || { echo "FAILED: {}"; exit 255; }'
+
+# Operating characteristics of the decision rule (paradox.calibration): REPLICATES simulated surveys per truth
+# scenario, pooled and unpooled, fitted on Dask (WORKERS local processes, or SCHEDULER=tcp://host:8786);
+# resumes where it stopped; writes results/calibration/operating_characteristics.csv. Not part of `make test`.
+REPLICATES ?= 200
+calibrate: $(STAMP)
+	$(PY) -m paradox.calibration --replicates $(REPLICATES) $(if $(WORKERS),--workers $(WORKERS)) \
+	  $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
 # Speed and scale measurements (benchmarks/README.md); prints the table, writes benchmarks/results.md.
 bench: $(STAMP)

@@ -1,0 +1,161 @@
+"""Operating characteristics of the decision rule: how often each verdict is reached when the truth is known.
+
+`make calibrate` simulates surveys of the design (its cell sizes, items and respondent spread) under six
+truths, fits each with the ordinal model whose verdicts the package reports (respondent intercepts
+integrated out; pooled and unpooled), judges it with `paradox.verdict`, and writes per scenario and pooling:
+the rate of each verdict with its Monte Carlo standard error, and the coverage of the 95% intervals of
+delta_fav and delta_unfav. The fits run on Dask (`paradox.studies`): a LocalCluster by default, an existing
+cluster with `--scheduler` or PARADOX_SCHEDULER; every finished fit is stored, so an interrupted run resumes.
+
+    python -m paradox.calibration --replicates 200            # what `make calibrate` runs
+
+Goal (issue 11): the claim is called in at most 5% of surveys where it is false; coverage 93-97%.
+The unit is a moderator in a simulated survey (each survey has four, with the same truth); standard
+errors treat the survey as the independent unit (its four verdicts share a fit).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from paradox import verdict as decision
+from paradox.design import DEFAULT_DESIGN, Design, load_design
+from paradox.settings import RESULTS_DIR, SamplerSettings
+
+OUTPUT_DIR = RESULTS_DIR / "calibration"
+TABLE = "operating_characteristics.csv"
+#: Draws per fit: 4 chains of 500 after 500 tuning steps (2,000 draws; half of fast mode, to afford many fits):
+#: a probability near the decision threshold 0.95 is then estimated to about +/-0.005, and a fit whose
+#: convergence checks fail is counted in `share_not_converged`, not dropped.
+STUDY_SETTINGS = {"draws": 500, "tune": 500, "chains": 4}
+#: Coverage goal of the 95% intervals, and the largest rate of calling the claim where it is false.
+COVERAGE_GOAL = (0.93, 0.97)
+FALSE_CLAIM_GOAL = 0.05
+
+
+@dataclass(frozen=True)
+class Truth:
+    name: str
+    favourable: float
+    unfavourable: float
+    meaning: str
+
+    def claim_true(self, rope: float) -> bool:
+        return self.favourable > rope and self.favourable > self.unfavourable
+
+
+#: The truths (delta_fav, delta_unfav in logits, the same at every moderator). "hypothesised" is about the
+#: stand-in's own effects (notebook 01); the region of practical equivalence is 0.18.
+TRUTHS = (
+    Truth("null", 0.0, 0.0, "a recovery changes nothing, at either level"),
+    Truth("hypothesised", 1.2, -1.2, "the paper's pattern at the stand-in's effect sizes"),
+    Truth("paradox_both", 1.2, 1.2, "a paradox of the same size at both levels: no moderation"),
+    Truth("moderation_only", -0.3, -1.5, "below no failure at both levels, less so at the favourable one"),
+    Truth("just_inside", 0.15, -1.2, "a 'paradox' just inside the region of practical equivalence"),
+    Truth("half_size", 0.6, -0.6, "the paper's pattern at half the stand-in's effect sizes"),
+)
+
+
+def study(design: Design, pooled: bool, replicates: int):
+    """The study of one pooling choice (paradox.studies.Study)."""
+    from paradox.studies import IntegratedOrdinal, Scenario, Study
+
+    return Study(
+        name=f"calibration_{'pooled' if pooled else 'unpooled'}",
+        design=design,
+        scenarios=tuple(Scenario.uniform(t.name, design, t.favourable, t.unfavourable) for t in TRUTHS),
+        replicates=replicates,
+        method=IntegratedOrdinal(pooled=pooled),
+        settings=SamplerSettings(**STUDY_SETTINGS),
+        rule=design.rule("logit"),
+    )
+
+
+def _rate(per_survey: pd.Series) -> tuple[float, float]:
+    """Mean over surveys and its Monte Carlo standard error (surveys independent)."""
+    n = len(per_survey)
+    return float(per_survey.mean()), float(per_survey.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
+
+
+def operating_characteristics(rows: pd.DataFrame, design: Design) -> pd.DataFrame:
+    """One row per scenario and pooling: verdict rates with Monte Carlo SEs, coverage, convergence."""
+    rope = design.decision.rope_logit
+    truths = {t.name: t for t in TRUTHS}
+    out = []
+    for (scenario, pooled), group in rows.groupby(["scenario", "pooled"], sort=False):
+        per_survey = group.groupby("replicate")
+        truth = truths[scenario]
+        record = {"scenario": scenario, "claim_true": truth.claim_true(rope), "pooled": pooled,
+                  "true_delta_fav": truth.favourable, "true_delta_unfav": truth.unfavourable,
+                  "n_sims": per_survey.ngroups, "n_judgements": len(group)}
+        record["rate_claim"], record["mc_se"] = _rate(per_survey["verdict"].apply(lambda v: (v == decision.CLAIM).mean()))
+        for name in decision.VERDICTS:
+            column = "rate_" + name.replace(" ", "_")
+            record[column], record[column + "_mc_se"] = _rate(per_survey["verdict"].apply(lambda v, n=name: (v == n).mean()))
+        for level in ("fav", "unfav"):
+            record[f"coverage_{level}"], record[f"coverage_{level}_mc_se"] = _rate(per_survey[f"covers_{level}"].mean())
+        converged = (group["max_rhat"] < 1.01) & (group["divergences"] == 0)
+        record["share_not_converged"] = float(1 - converged.mean())
+        out.append(record)
+    table = pd.DataFrame(out)
+    order = {t.name: i for i, t in enumerate(TRUTHS)}
+    return table.sort_values(["scenario", "pooled"], key=lambda c: c.map(order) if c.name == "scenario" else ~c,
+                             ignore_index=True)
+
+
+def goal_report(table: pd.DataFrame) -> list[str]:
+    """One line per goal of issue 11, met or not, with the numbers."""
+    false = table[~table["claim_true"]]
+    worst = false.loc[false["rate_claim"].idxmax()]
+    lines = [f"claim called where false: at most {false['rate_claim'].max():.3f} (+/- {worst['mc_se']:.3f}; "
+             f"{worst['scenario']}, {'pooled' if worst['pooled'] else 'unpooled'}); goal <= {FALSE_CLAIM_GOAL}: "
+             f"{'met' if false['rate_claim'].max() <= FALSE_CLAIM_GOAL else 'NOT met'}"]
+    coverage = table[["coverage_fav", "coverage_unfav"]].to_numpy().ravel()
+    lo, hi = COVERAGE_GOAL
+    lines.append(f"coverage of the 95% intervals: {coverage.min():.3f}-{coverage.max():.3f}; goal {lo}-{hi}: "
+                 f"{'met' if (coverage >= lo).all() and (coverage <= hi).all() else 'NOT met'}")
+    for row in table[table["claim_true"]].itertuples():
+        lines.append(f"power ({row.scenario}, {'pooled' if row.pooled else 'unpooled'}): {row.rate_claim:.3f} "
+                     f"(+/- {row.mc_se:.3f})")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m paradox.calibration", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--replicates", type=int, default=200, help="simulated surveys per scenario (default 200)")
+    parser.add_argument("--design", default=str(DEFAULT_DESIGN), help="design file (default: the stand-in's)")
+    parser.add_argument("--workers", type=int, default=None, help="LocalCluster worker processes (default: cores)")
+    parser.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler")
+    parser.add_argument("--out", default=str(OUTPUT_DIR), help=f"output folder (default {OUTPUT_DIR})")
+    parser.add_argument("--pooling", choices=("both", "pooled", "unpooled"), default="both")
+    args = parser.parse_args(argv)
+    from paradox.studies import StudyInterrupted, run_study
+
+    design = load_design(args.design)
+    out = Path(args.out)
+    frames = []
+    for pooled in {"both": (True, False), "pooled": (True,), "unpooled": (False,)}[args.pooling]:
+        the_study = study(design, pooled, args.replicates)
+        try:
+            run = run_study(the_study, out / "fits" / the_study.name, workers=args.workers, scheduler=args.scheduler)
+        except StudyInterrupted as stopped:
+            print(stopped, file=sys.stderr)
+            return 130
+        frames.append(run.table().assign(pooled=pooled))
+    table = operating_characteristics(pd.concat(frames, ignore_index=True), design)
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / TABLE, index=False, float_format="%.6g")
+    print(table[["scenario", "claim_true", "pooled", "n_sims", "rate_claim", "mc_se", "coverage_fav",
+                 "coverage_unfav"]].to_string(index=False))
+    print("\n".join(goal_report(table)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""The operating-characteristics summary: rates, Monte Carlo errors with the survey as the unit, coverage, goals."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from paradox import calibration, verdict
+
+
+def _rows(scenario, verdicts_per_survey, covers=True, pooled=True):
+    rows = []
+    for replicate, verdicts in enumerate(verdicts_per_survey):
+        for k, v in enumerate(verdicts):
+            rows.append({"scenario": scenario, "pooled": pooled, "replicate": replicate, "moderator": f"m{k}",
+                         "verdict": v, "covers_fav": covers, "covers_unfav": True, "max_rhat": 1.0,
+                         "divergences": 0})
+    return rows
+
+
+def test_rates_and_their_standard_errors_treat_the_survey_as_the_unit(design):
+    claim, other = verdict.CLAIM, verdict.INCONCLUSIVE
+    surveys = [[claim, claim, other, other], [claim, other, other, other], [other] * 4, [claim] * 4]
+    table = calibration.operating_characteristics(pd.DataFrame(_rows("null", surveys)), design)
+    row = table.iloc[0]
+    per_survey = np.array([0.5, 0.25, 0.0, 1.0])
+    assert row["n_sims"] == 4 and row["n_judgements"] == 16
+    assert row["rate_claim"] == pytest.approx(per_survey.mean())
+    assert row["mc_se"] == pytest.approx(per_survey.std(ddof=1) / 2)
+    assert row["rate_inconclusive"] == pytest.approx(1 - per_survey.mean())
+    assert not row["claim_true"]
+
+
+def test_truth_of_the_claim_follows_the_region(design):
+    truths = {t.name: t.claim_true(design.decision.rope_logit) for t in calibration.TRUTHS}
+    assert truths == {"null": False, "hypothesised": True, "paradox_both": False, "moderation_only": False,
+                      "just_inside": False, "half_size": True}
+
+
+def test_goal_report_says_when_a_goal_is_missed(design):
+    bad = _rows("null", [[verdict.CLAIM] * 4, [verdict.INCONCLUSIVE] * 4] * 5, covers=False)
+    good = _rows("hypothesised", [[verdict.CLAIM] * 4] * 10)
+    table = calibration.operating_characteristics(pd.DataFrame(bad + good), design)
+    report = "\n".join(calibration.goal_report(table))
+    assert "claim called where false: at most 0.500" in report and "NOT met" in report
+    assert "power (hypothesised, pooled): 1.000" in report
