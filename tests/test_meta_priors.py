@@ -73,3 +73,18 @@ def test_command_reports_the_prior_check_and_warns_when_a_prior_decides(tmp_path
     assert summary["priors"].startswith("mu ~ Normal(0, 1);")
     assert "set by the user: mu_sd, tau_scale" in summary["priors_basis"]
     assert [row["parameter"] for row in summary["prior_check"]] == list(check.index)
+
+
+def test_md_takes_means_and_ready_effects_only():
+    from paradox.errors import InputError
+    from paradox.meta.table import check_study_table
+
+    frame = pd.DataFrame({"study_id": ["a", "b"], "t": [2.1, None], "n_treated": [20, None], "n_control": [20, None],
+                          "yi": [None, 4.0], "vi": [None, 90.0]}, index=[2, 3])
+    with pytest.raises(InputError, match="no usable effect-size inputs") as error:
+        check_study_table(frame, measure="md")  # a t gives no raw difference: only means and effect are offered
+    assert "row 2" in str(error.value) and "means:" in str(error.value) and " t:" not in str(error.value)
+    with pytest.raises(InputError, match="cannot give a md effect"):
+        check_study_table(frame.assign(input=["t", "effect"]), measure="md")
+    big = check_study_table(frame.iloc[[1]].assign(yi=400.0), measure="md")  # no bound on raw units
+    assert big.effects["yi"].tolist() == [400.0]

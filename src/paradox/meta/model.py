@@ -352,7 +352,7 @@ def prior_warnings(check: pd.DataFrame, model: str) -> list[str]:
     """One line per parameter whose prior decides it (see `prior_dominance`)."""
     return [f"WARNING ({model}): the prior decides {row.parameter}: posterior sd {row.posterior_sd:.4g} is "
             f"{row.ratio:.2f} of the prior's sd {row.prior_sd:.4g} ({row.prior}; limit {PRIOR_DOMINANCE_LIMIT:g}); "
-            "the data say little about it -- set its prior deliberately (paradox meta --help, 'priors')"
+            "the data have narrowed its prior little -- set the prior deliberately (paradox meta --help, 'priors')"
             for row in check.itertuples() if row.prior_decides]
 
 
