@@ -91,3 +91,14 @@ lock:
 
 clean:
 	rm -rf $(VENV) build .pytest_cache
+
+# Reference fits from R (MASS::polr, ordinal::clm/clmm, metafor::rma) written to tests/fixtures/r_reference/
+# (scripts/r_reference/make_fixtures.R). Installs R and the packages from Debian when missing (needs root);
+# the tests read the committed fixtures and never need R.
+R_PACKAGES := r-base-core r-cran-mass r-cran-ordinal r-cran-metafor
+.PHONY: r-fixtures
+r-fixtures:
+	@if ! Rscript -e 'for (p in c("MASS", "ordinal", "metafor", "metadat")) library(p, character.only = TRUE)' >/dev/null 2>&1; then \
+	  echo "Installing $(R_PACKAGES) with apt-get"; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(R_PACKAGES); fi
+	Rscript scripts/r_reference/make_fixtures.R tests/fixtures/r_reference

@@ -17,7 +17,8 @@ ROW_HEIGHT = 0.2  # inches per study row
 
 
 def _measure_label(table: StudyTable) -> str:
-    return "log risk ratio" if table.measure == "log_rr" else "Hedges' g (positive = paradox)"
+    return {"log_rr": "log risk ratio", "md": "mean difference (the outcome's units)"}.get(
+        table.measure, "Hedges' g (positive = paradox)")
 
 
 def _quantiles(draws: xr.DataArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

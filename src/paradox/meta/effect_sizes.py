@@ -39,6 +39,13 @@ def d_from_means(mean1, sd1, n1, mean2, sd2, n2):
     return d, d_variance(d, n1, n2)
 
 
+def mean_difference(mean1, sd1, n1, mean2, sd2, n2):
+    """The raw mean difference in the outcome's own units (points, days), with the variance
+    sd1^2/n1 + sd2^2/n2 that does not assume equal variances (metafor's measure "MD")."""
+    mean1, sd1, n1, mean2, sd2, n2 = (np.asarray(x, dtype=float) for x in (mean1, sd1, n1, mean2, sd2, n2))
+    return mean1 - mean2, sd1**2 / n1 + sd2**2 / n2
+
+
 def d_from_t(t, n1, n2):
     """Cohen's d from an independent-samples t, signed treated minus control (d = t sqrt(1/n1 + 1/n2))."""
     t, n1, n2 = (np.asarray(x, dtype=float) for x in (t, n1, n2))

@@ -23,6 +23,17 @@ How it is sampled (the same posterior, a better geometry for NUTS):
 On the simulated example's meta-regression (4 chains x 1000 draws, two seeds), the non-centred
 form with log-transformed scales gave 330-360 effective draws of its worst parameter and R-hat
 up to 1.02; this form gives 1,650-1,770 and R-hat below 1.004.
+
+Priors, on the data's scale (`MetaPriors.for_table`; every one settable, `paradox meta --prior-*`).
+A fixed prior such as mu ~ Normal(0, 1) is weak for Hedges' g but decides the result for effects
+in points with standard errors of ten (it pulled a REML mu of several points under half a point).
+So with D = the root mean square of the observed effects, at least their typical standard error
+(`data_scale`, in the effects' own unit):
+    mu ~ Normal(0, 2 D),  tau, sigma_study ~ HalfNormal(D),  beta ~ Normal(0, D) per moderator unit,
+each widened to its measure's floor for g (1, 0.5, 0.5, 0.5) and log RR (2, 1, 1, 1); raw mean
+differences (`md`) have no floor. Every fit is checked (`prior_dominance`): posterior sd / prior sd
+of each parameter with a prior; above PRIOR_DOMINANCE_LIMIT (0.5) the report warns that the prior
+decides that parameter.
 """
 
 from __future__ import annotations
@@ -55,36 +66,109 @@ TAU_PRIORS = ("halfnormal", "halfcauchy")
 MAX_EFFECTS = 2000
 
 
+#: Prior floors per effect measure: the data-scaled defaults are never narrower than these.
+#: Hedges' g: most prior mass on |g| < 2; a log risk ratio spans wider. A raw mean difference
+#: has no natural unit, so its priors come from the data alone.
+MEASURE_FLOORS = {
+    "g": {"mu_sd": 1.0, "tau_scale": 0.5, "study_sd_scale": 0.5, "beta_sd": 0.5},
+    "log_rr": {"mu_sd": 2.0, "tau_scale": 1.0, "study_sd_scale": 1.0, "beta_sd": 1.0},
+    "md": {"mu_sd": 0.0, "tau_scale": 0.0, "study_sd_scale": 0.0, "beta_sd": 0.0},
+}
+#: mu's default prior sd in multiples of the data's scale (`data_scale`): the pooled effect cannot
+#: lie much beyond the observed effects (their root mean square includes it), so 2 scales leave it to the data.
+MU_SD_PER_SCALE = 2.0
+#: Posterior sd / prior sd above which the prior, not the data, decides a parameter: the data
+#: have not even halved the prior's uncertainty (a posterior contraction below 0.75).
+PRIOR_DOMINANCE_LIMIT = 0.5
+#: The parameters that have a prior of their own (theta_new and I^2 are derived from them).
+PRIOR_PARAMETERS = ("mu", "tau", "sigma_study", "beta")
+
+
+def data_scale(table: StudyTable) -> float:
+    """The scale of the observed effects, in their own unit: the root mean square of y (which
+    estimates sqrt(mu^2 + tau^2 + v), so it covers the pooled effect, the spread and the noise),
+    and at least the typical standard error (Higgins & Thompson's typical within-study variance)."""
+    y = table.effects["yi"].to_numpy(dtype=float)
+    return float(max(np.sqrt(np.mean(y**2)), np.sqrt(typical_variance(table.effects["vi"]))))
+
+
 @dataclass(frozen=True)
 class MetaPriors:
-    """Weakly informative priors. Defaults are for Hedges' g (most prior mass on |g| < 2);
-    `for_measure('log_rr')` widens them for log risk ratios."""
+    """The priors of the meta-analysis, each settable (`paradox meta --prior-mu-sd` etc.):
+
+    mu[k] ~ Normal(0, mu_sd); tau[k] ~ HalfNormal(tau_scale) (or HalfCauchy, `tau_prior`);
+    sigma_study ~ HalfNormal(study_sd_scale); beta ~ Normal(0, beta_sd), per unit of a numeric
+    moderator. `for_table` scales the defaults to the data (the rule is in `for_table`);
+    `basis` says where the values came from, for the report."""
 
     mu_sd: float = 1.0
     tau_prior: str = "halfnormal"
     tau_scale: float = 0.5
     study_sd_scale: float = 0.5
     beta_sd: float = 0.5
+    basis: str = "fixed"
 
     def __post_init__(self):
         if self.tau_prior not in TAU_PRIORS:
             raise ValueError(f"tau_prior must be one of {TAU_PRIORS}")
+        for name in ("mu_sd", "tau_scale", "study_sd_scale", "beta_sd"):
+            value = getattr(self, name)
+            if not (np.isfinite(value) and value > 0):
+                raise ValueError(f"prior {name} must be a positive number, not {value!r}")
 
     @classmethod
     def for_measure(cls, measure: str) -> "MetaPriors":
-        if measure == "log_rr":
-            return cls(mu_sd=2.0, tau_scale=1.0, study_sd_scale=1.0, beta_sd=1.0)
-        return cls()
+        """The measure's floors alone (Hedges' g or log risk ratio), without looking at the data."""
+        if measure not in MEASURE_FLOORS or measure == "md":
+            raise ValueError(f"measure {measure!r} has no default scale of its own: use MetaPriors.for_table")
+        return cls(**MEASURE_FLOORS[measure], basis=f"{measure} defaults")
+
+    @classmethod
+    def for_table(cls, table: StudyTable, **overrides) -> "MetaPriors":
+        """Defaults scaled to the data, with `overrides` (None = default) taking precedence.
+
+        With D = data_scale(table) (root mean square of the effects, at least the typical SE), in
+        the effects' own unit: mu_sd = 2 D, tau_scale = study_sd_scale = beta_sd = D, each raised
+        to its measure's floor (MEASURE_FLOORS) for g and log RR. A table of g near 0.3 with
+        SEs near 0.2 keeps the floors (mu ~ Normal(0, 1), tau ~ HalfNormal(0.5)); a table in points
+        with SEs of 10 gets mu ~ Normal(0, 20 or more), tau ~ HalfNormal(10 or more)."""
+        scale = data_scale(table)
+        floors = MEASURE_FLOORS[table.measure]
+        values = {"mu_sd": MU_SD_PER_SCALE * scale, "tau_scale": scale, "study_sd_scale": scale, "beta_sd": scale}
+        values = {name: float(max(floors[name], value)) for name, value in values.items()}
+        given = {name: value for name, value in overrides.items() if value is not None}
+        unknown = set(given) - {"mu_sd", "tau_prior", "tau_scale", "study_sd_scale", "beta_sd"}
+        if unknown:
+            raise ValueError(f"unknown prior setting(s): {', '.join(sorted(unknown))}")
+        basis = f"scaled to the data (D = {scale:.4g} in {table.measure} units)"
+        if given:
+            basis += "; set by the user: " + ", ".join(sorted(given))
+        return cls(**(values | given), basis=basis)
 
     @property
     def tau_label(self) -> str:
         name = {"halfnormal": "HalfNormal", "halfcauchy": "HalfCauchy"}[self.tau_prior]
-        return f"{name}({self.tau_scale:g})"
+        return f"{name}({self.tau_scale:.4g})"
 
     def describe(self) -> str:
-        return (f"mu ~ Normal(0, {self.mu_sd:g}); tau ~ {self.tau_label} per outcome; "
-                f"sigma_study ~ HalfNormal({self.study_sd_scale:g}) (when studies give several effects); "
-                f"beta ~ Normal(0, {self.beta_sd:g}) (meta-regression)")
+        return (f"mu ~ Normal(0, {self.mu_sd:.4g}); tau ~ {self.tau_label} per outcome; "
+                f"sigma_study ~ HalfNormal({self.study_sd_scale:.4g}) (when studies give several effects); "
+                f"beta ~ Normal(0, {self.beta_sd:.4g}) (meta-regression)")
+
+    def prior(self, parameter: str) -> tuple[str, float]:
+        """The prior of a parameter family as text, and its standard deviation (NaN for a half-Cauchy,
+        which has none). HalfNormal(s) has sd s sqrt(1 - 2/pi)."""
+        half_normal_sd = np.sqrt(1.0 - 2.0 / np.pi)
+        if parameter == "mu":
+            return f"Normal(0, {self.mu_sd:.4g})", self.mu_sd
+        if parameter == "beta":
+            return f"Normal(0, {self.beta_sd:.4g})", self.beta_sd
+        if parameter == "sigma_study":
+            return f"HalfNormal({self.study_sd_scale:.4g})", self.study_sd_scale * half_normal_sd
+        if parameter == "tau":
+            sd = self.tau_scale * half_normal_sd if self.tau_prior == "halfnormal" else float("nan")
+            return self.tau_label, sd
+        raise ValueError(f"{parameter!r} has no prior of its own")
 
 
 def design_matrix(table: StudyTable) -> pd.DataFrame:
@@ -163,7 +247,7 @@ def build_model(table: StudyTable, priors: MetaPriors | None = None, *, regressi
                 moderated: list[str] | None = None) -> pm.Model:
     """The random-effects model, or (regression=True) the meta-regression of the `moderated`
     outcomes on the table's moderators (see `moderated_outcomes`)."""
-    priors = priors or MetaPriors.for_measure(table.measure)
+    priors = priors or MetaPriors.for_table(table)
     effects = table.effects
     outcome = effects["outcome"].cat.codes.to_numpy()
     study = effects["study_id"].cat.codes.to_numpy()
@@ -229,7 +313,7 @@ def fit(table: StudyTable, settings: SamplerSettings, priors: MetaPriors | None 
         regression: bool = False, moderated: list[str] | None = None) -> xr.DataTree:
     """Build and sample the model, add the effect estimates; the priors are recorded in the
     posterior's attributes."""
-    priors = priors or MetaPriors.for_measure(table.measure)
+    priors = priors or MetaPriors.for_table(table)
     idata = sample(build_model(table, priors, regression=regression, moderated=moderated), settings)
     interrupt.check()  # nutpie returns the draws so far on Ctrl-C: never take them for a result
     add_effect_estimates(idata, table, settings.seed)
@@ -246,6 +330,30 @@ def sample_prior(table: StudyTable, settings: SamplerSettings, priors: MetaPrior
         # The likelihood is a Potential; leaving it out is exactly what a draw from the prior means.
         warnings.filterwarnings("ignore", message=".*[Pp]otential.*")
         return sample_prior_predictive(model, settings, draws=draws)
+
+
+def prior_dominance(idata: xr.DataTree, priors: MetaPriors) -> pd.DataFrame:
+    """For each parameter with a prior of its own: prior, prior sd, posterior sd and their ratio;
+    `prior_decides` when the ratio exceeds PRIOR_DOMINANCE_LIMIT (the data have not halved the
+    prior's uncertainty, so the prior, not the data, sets much of the result). A half-Cauchy has no
+    sd: its rows have no ratio and are not flagged (prior_sensitivity.csv shows what it does)."""
+    names = [v for v in PRIOR_PARAMETERS if v in idata["posterior"].data_vars]
+    summary = posterior_summary(idata, names)
+    rows = []
+    for parameter, posterior_sd in zip(summary["parameter"], summary["sd"]):
+        prior, prior_sd = priors.prior(parameter.split("[")[0])
+        ratio = posterior_sd / prior_sd if np.isfinite(prior_sd) else float("nan")
+        rows.append({"parameter": parameter, "prior": prior, "prior_sd": prior_sd, "posterior_sd": posterior_sd,
+                     "ratio": ratio, "prior_decides": bool(ratio > PRIOR_DOMINANCE_LIMIT)})
+    return pd.DataFrame(rows)
+
+
+def prior_warnings(check: pd.DataFrame, model: str) -> list[str]:
+    """One line per parameter whose prior decides it (see `prior_dominance`)."""
+    return [f"WARNING ({model}): the prior decides {row.parameter}: posterior sd {row.posterior_sd:.4g} is "
+            f"{row.ratio:.2f} of the prior's sd {row.prior_sd:.4g} ({row.prior}; limit {PRIOR_DOMINANCE_LIMIT:g}); "
+            "the data have narrowed its prior little -- set the prior deliberately (paradox meta --help, 'priors')"
+            for row in check.itertuples() if row.prior_decides]
 
 
 def main_variables(idata: xr.DataTree) -> list[str]:

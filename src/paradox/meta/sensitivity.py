@@ -34,7 +34,7 @@ def prior_sensitivity(table: StudyTable, settings: SamplerSettings, base: MetaPr
 
     `fits` is a cache of posteriors keyed by the prior's tau label: fits in it (e.g. the main
     one) are not redone, and the new fits are added to it (for their convergence checks)."""
-    base = base or MetaPriors.for_measure(table.measure)
+    base = base or MetaPriors.for_table(table)
     fits = {} if fits is None else fits
     frames = []
     for priors in tau_prior_alternatives(base):

@@ -22,8 +22,9 @@ from paradox.meta import effect_sizes as es
 OUTCOMES = ("satisfaction", "repurchase", "word_of_mouth", "image")
 SINGLE_OUTCOME = "all"
 
-#: Effect measures: Hedges' g (every input) or the log risk ratio (counts only, e.g. the BCG trials).
-MEASURES = ("g", "log_rr")
+#: Effect measures: Hedges' g (every input), the log risk ratio (counts only, e.g. the BCG trials), or the raw
+#: mean difference in the outcome's own units (means, or ready effects in points, days, ...).
+MEASURES = ("g", "log_rr", "md")
 
 #: Every column the table may have, with its meaning (the codebook in data/meta/README.md says more).
 COLUMNS = {
@@ -47,7 +48,7 @@ COLUMNS = {
     "events_control": "how many in the control group reported the outcome, 0..n_control",
     "p_treated": "proportion of the recovery group reporting the outcome, 0..1",
     "p_control": "proportion of the control group reporting the outcome, 0..1",
-    "yi": "an effect already on the analysis scale (g, or log RR with --measure log_rr)",
+    "yi": "an effect already on the analysis scale (g, log RR with --measure log_rr, raw units with --measure md)",
     "vi": "sampling variance of yi (> 0)",
     "design": "moderator: cross_sectional or longitudinal",
     "subjects": "moderator: students or non_students",
@@ -67,11 +68,12 @@ INPUTS = {
     "effect": ("yi", "vi"),
 }
 #: Inputs that give a 2x2 table, the only ones a log risk ratio can come from (plus `effect`).
-INPUTS_BY_MEASURE = {"g": tuple(INPUTS), "log_rr": ("counts", "proportions", "effect")}
+INPUTS_BY_MEASURE = {"g": tuple(INPUTS), "log_rr": ("counts", "proportions", "effect"), "md": ("means", "effect")}
 
 #: Effects beyond these are refused as implausible (a typo, or a value on another scale): |g| > 5 means the groups
 #: barely overlap, far beyond any SRP study; a log risk ratio of 10 is a risk ratio of 22,000.
-MAX_ABS_EFFECT = {"g": 5.0, "log_rr": 10.0}
+#: A mean difference is in the table's own units, so no bound is plausible for every table.
+MAX_ABS_EFFECT = {"g": 5.0, "log_rr": 10.0, "md": np.inf}
 #: A sampling variance below this is not a study (it would stand for billions of people) but a typo.
 MIN_VARIANCE = 1e-8
 #: Columns a moderator may not be named after: they say what the effect is, not what the study was like.
@@ -398,6 +400,9 @@ def _effect_sizes(inputs: pd.Series, numbers: dict[str, pd.Series], measure: str
                 "counts": es.log_risk_ratio(get["events_treated"], n1, get["events_control"], n2),
                 "proportions": es.log_risk_ratio(get["p_treated"] * n1, n1, get["p_control"] * n2, n2),
             }
+        elif measure == "md":
+            candidates = {"means": es.mean_difference(get["mean_treated"], get["sd_treated"], n1,
+                                                      get["mean_control"], get["sd_control"], n2)}
         else:
             candidates = {
                 "means": es.d_from_means(get["mean_treated"], get["sd_treated"], n1,

@@ -11,7 +11,9 @@ effect per other level, named `factor[level]`. A numeric covariate has one slope
 after its column. With several items, `item[name]` shifts each item against the first.
 A grouping column adds a random intercept per group, `group[name]`, with sd `group_sd`
 (non-centred, and summing to zero over the groups so that the cutpoints carry the overall
-level); `respondent_intercept` does the same per respondent.
+level); `respondent_intercept` does the same per respondent. An interaction of two factors
+(`RegressionSpec.interactions`, as R's a:b beside a + b) adds one effect per pair of non-baseline
+levels, named `a:b[level_a:level_b]` (R's treatment coding, so it matches `clm(y ~ a * b)`).
 
 Gaussian: each respondent's mean answer over the items they answered, normal around
 intercept + effects, with residual sd `sigma`.
@@ -79,6 +81,8 @@ class RegressionSpec:
     respondent_intercept: bool = False
     item_effects: bool = True
     priors: Priors = field(default_factory=Priors)
+    #: Pairs of factors (a, b) whose interaction a:b enters besides their main effects.
+    interactions: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self):
         if self.family not in FAMILIES:
@@ -95,10 +99,11 @@ class Term:
 
     name: str
     levels: tuple[str, ...] = ()  # all levels, baseline first; empty for a numeric covariate
+    components: tuple[str, str] | None = None  # an interaction's two factors; levels are then its level pairs
 
     @property
     def is_factor(self) -> bool:
-        return bool(self.levels)
+        return bool(self.levels) and self.components is None
 
     @property
     def dim(self) -> str:
@@ -149,6 +154,16 @@ def model_terms(survey: Survey, spec: RegressionSpec) -> tuple[Term, ...]:
         if len(levels) > 1:  # a factor with one level is a constant: the cutpoints absorb it
             terms.append(Term(name, levels))
     terms += [Term(name) for name in survey.spec.covariates]
+    factors = {t.name: t for t in terms if t.is_factor and t.name != "item"}
+    for a, b in spec.interactions:
+        missing = [f for f in (a, b) if f not in factors]
+        if missing or a == b:
+            raise ValueError(f"interaction {a}:{b}: "
+                             + (f"{', '.join(missing)} is not a factor of the model (with more than one level)"
+                                if missing else "a factor cannot interact with itself"))
+        pairs = [f"{la}:{lb}" for la in factors[a].levels[1:] for lb in factors[b].levels[1:]]
+        # the first "level" stands for every baseline pair, as levels[0] does for a factor
+        terms.append(Term(f"{a}:{b}", ("baseline", *pairs), components=(a, b)))
     columns = [*survey.spec.factors, *survey.spec.covariates, *[c for c in (survey.spec.group,) if c]]
     for name in columns:
         if name in RESERVED_NAMES:
@@ -173,7 +188,7 @@ def build_regression(survey: Survey, spec: RegressionSpec, *, collapse: bool | N
 
 
 def _predictor_columns(survey: Survey, terms: tuple[Term, ...]) -> list[str]:
-    return [t.name for t in terms] + [c for c in (survey.spec.group,) if c]
+    return [t.name for t in terms if t.components is None] + [c for c in (survey.spec.group,) if c]
 
 
 def _weights(frame: pd.DataFrame, survey: Survey) -> np.ndarray:
@@ -216,7 +231,13 @@ def _linear_predictor(rows: pd.DataFrame, terms: tuple[Term, ...], priors: Prior
     names = []
     weights = _weights(reference, survey)
     for term in terms:
-        if term.is_factor:
+        if term.components:
+            effect = pm.Normal(term.name, 0.0, priors.effect_sd, dims=term.dim)
+            dummies = _interaction_dummies(rows, term)
+            shares = np.average(_interaction_dummies(reference, term), axis=0, weights=weights)
+            eta = eta + pt.dot(dummies, effect) - pt.dot(effect, shares)
+            offset = offset + pt.dot(effect, shares)
+        elif term.is_factor:
             effect = pm.Normal(term.name, 0.0, priors.effect_sd, dims=term.dim)
             full = pt.concatenate([pt.zeros(1), effect])  # the baseline level's effect is 0
             codes = rows[term.name].cat.codes.to_numpy()
@@ -249,8 +270,17 @@ def _linear_predictor(rows: pd.DataFrame, terms: tuple[Term, ...], priors: Prior
     return eta, offset, names
 
 
+def _interaction_dummies(frame: pd.DataFrame, term: Term) -> np.ndarray:
+    """rows x level pairs: 1 where the row has both levels of the pair."""
+    a, b = term.components
+    codes_a, codes_b = frame[a].cat.codes.to_numpy(), frame[b].cat.codes.to_numpy()
+    n_a, n_b = len(frame[a].cat.categories), len(frame[b].cat.categories)
+    # the same order as Term.levels: a's level varies slowest, baselines (code 0) left out
+    return np.column_stack([(codes_a == i) & (codes_b == j) for i in range(1, n_a) for j in range(1, n_b)]).astype(float)
+
+
 def _coords(terms: tuple[Term, ...]) -> dict:
-    return {t.dim: list(t.levels[1:]) for t in terms if t.is_factor}
+    return {t.dim: list(t.levels[1:]) for t in terms if t.levels}
 
 
 def _initial_cutpoints(counts_by_category: np.ndarray, link: str) -> np.ndarray:
