@@ -49,3 +49,5 @@ html_copy_source = False  # the notebooks are in the repository; no second copy 
 MATHJAX_FILE = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5" / "tex-svg-full.js"
 html_static_path = [str(MATHJAX_FILE)]
 mathjax_path = MATHJAX_FILE.name
+# Without `noundefined`, a misspelt macro is a TeX error (which tests/test_site.py finds), not red text.
+mathjax3_config = {"tex": {"packages": {"[-]": ["noundefined"]}}}

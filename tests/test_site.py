@@ -1,6 +1,6 @@
 """The tutorial site (`make site`): it builds without a warning, needs nothing from the network, and in
-headless Chromium every page loads without a console error, every image loads and every internal link
-resolves (the page, and the #anchor in it). Screenshots of the home page and one notebook page go to
+headless Chromium every page loads without a console error, every image loads, every formula is typeset
+and every internal link resolves (the page, and the #anchor in it). Screenshots of the home page and one notebook page go to
 build/site-screenshots/ for a person to look at.
 
 Run with `make site-test` (installs Debian's chromium when missing, as root). Chromium is driven by
@@ -162,11 +162,20 @@ def visits(browser, server, pages) -> dict[str, dict]:
             return images.map(img => ({src: img.currentSrc || img.src, width: img.naturalWidth}));
         }""")
         links = page.evaluate("Array.from(document.querySelectorAll('a[href]')).map(a => a.href)")
+        # MathJax typesets after the page has loaded; a TeX error is drawn in the page, not logged.
+        math = page.evaluate("""async () => {
+            if (window.MathJax && MathJax.startup) await MathJax.startup.promise;
+            return {formulas: document.querySelectorAll(".math").length,
+                    typeset: document.querySelectorAll(".math mjx-container").length,
+                    errors: Array.from(document.querySelectorAll("mjx-merror, [data-mml-node=merror]"),
+                                       e => e.getAttribute("data-mjx-error") || e.textContent)};
+        }""")
         if page_path == "index.html":
             page.screenshot(path=str(SCREENSHOTS / "home.png"), full_page=True)
         if page_path == NOTEBOOK_SHOWN:
             page.screenshot(path=str(SCREENSHOTS / "notebook.png"))
-        results[page_path] = {"status": response.status, "problems": problems, "images": images, "links": links}
+        results[page_path] = {"status": response.status, "problems": problems, "images": images, "links": links,
+                               "math": math}
         page.close()
     context.close()
     return results
@@ -192,6 +201,14 @@ def test_the_notebooks_show_their_stored_figures(visits):
                      for cell in json.loads(notebook.read_text())["cells"] for output in cell.get("outputs", []))
         shown = len(visits[f"notebooks/{notebook.stem}.html"]["images"])
         assert shown >= stored, f"{notebook.name} stores {stored} figures, its page shows {shown} images"
+
+
+def test_every_formula_is_typeset(visits):
+    """MathJax (served by the site itself) draws every formula, without a TeX error."""
+    assert sum(v["math"]["formulas"] for v in visits.values()) > 0, "no page has a formula: math is not rendered"
+    wrong = {page: v["math"] for page, v in visits.items()
+             if v["math"]["errors"] or v["math"]["typeset"] < v["math"]["formulas"]}
+    assert not wrong, f"formulas not typeset (page: formulas, typeset, TeX errors): {wrong}"
 
 
 def test_every_internal_link_resolves(visits, server):
