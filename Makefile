@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml $(LOCK) scripts/find_python.sh
 	  py=$$(scripts/find_python.sh); echo "Creating $(VENV) with $$py"; \
 	  "$$py" -m venv $(VENV); fi
 	$(PY) -m pip install --quiet --upgrade $(if $(LOCK),-c $(LOCK)) pip
-	$(PY) -m pip install --quiet $(if $(LOCK),-c $(LOCK)) -e '.[notebooks,test]'
+	$(PY) -m pip install --quiet $(if $(LOCK),-c $(LOCK)) -e '.[notebooks,test,docs]'
 	$(PY) -m ipykernel install --sys-prefix --name paradox --display-name "Python (paradox)" >/dev/null
 	@touch $(STAMP)
 
@@ -85,7 +85,7 @@ lock:
 	rm -rf $(LOCK_VENV)
 	"$$(scripts/find_python.sh)" -m venv $(LOCK_VENV)
 	$(LOCK_VENV)/bin/python -m pip install --quiet --upgrade $(if $(UPGRADE),,-c constraints.txt) pip
-	$(LOCK_VENV)/bin/python -m pip install --quiet $(if $(UPGRADE),,-c constraints.txt) -e '.[notebooks,test]'
+	$(LOCK_VENV)/bin/python -m pip install --quiet $(if $(UPGRADE),,-c constraints.txt) -e '.[notebooks,test,docs]'
 	$(LOCK_VENV)/bin/python scripts/lock.py
 	rm -rf $(LOCK_VENV)
 
@@ -102,3 +102,17 @@ r-fixtures:
 	  echo "Installing $(R_PACKAGES) with apt-get"; \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(R_PACKAGES); fi
 	Rscript scripts/r_reference/make_fixtures.R tests/fixtures/r_reference
+
+# The tutorial site: every notebook with its stored outputs (nothing re-executed), the README and the data
+# codebooks, as static HTML in build/site/ (Sphinx + myst-nb; works offline). A Sphinx warning fails it.
+# `make site-test` opens every page in headless Chromium (Debian's package, installed here when missing and
+# root): no console error, every image and internal link loads; screenshots in build/site-screenshots/.
+.PHONY: site site-test
+site: $(STAMP)
+	$(PY) docs/build_site.py
+
+site-test: $(STAMP)
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; } || \
+	  { echo "site-test needs Debian's chromium: apt-get install chromium (as root)"; exit 1; }
+	$(PY) -m pytest tests/test_site.py -m browser -p no:xdist

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 ENVIRONMENT = yaml.safe_load((ROOT / "environment.yml").read_text())
 #: Installed by `make venv` and so pinned; the bench extra is installed only by `make bench`.
-LOCKED = ("runtime", "notebooks", "test")
+LOCKED = ("runtime", "notebooks", "test", "docs")
 
 
 def _normalise(name: str) -> str:
@@ -34,12 +34,13 @@ def _requirements(groups) -> list[Requirement]:
 
 
 def _conda() -> dict[str, str]:
-    """name -> version spec of environment.yml's conda packages."""
+    """name -> version spec of environment.yml's packages: conda's, and those its pip section installs."""
     specs = {}
     for entry in ENVIRONMENT["dependencies"]:
-        if isinstance(entry, str):
-            name, spec = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$", entry).groups()
-            specs[_normalise(name)] = spec.replace(" ", "")
+        for item in entry.get("pip", []) if isinstance(entry, dict) else [entry]:
+            if not item.startswith("-"):  # "-e ." is this package
+                name, spec = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$", item).groups()
+                specs[_normalise(name)] = spec.replace(" ", "")
     return specs
 
 
