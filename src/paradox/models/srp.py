@@ -217,7 +217,10 @@ def pattern_counts(survey: Survey, grid: pd.DataFrame) -> np.ndarray:
         raise ValueError(f"the pattern grid has items {items}, the survey {survey.items}")
     observed, _ = answer_patterns(survey)
     keys = [EXPERIMENT, CELL, *items]
-    merged = observed.merge(grid[keys].reset_index(), on=keys, how="left")
+    if grid.duplicated(keys).any():
+        raise ValueError("the pattern grid lists a pattern twice; its respondents would count twice")
+    position = grid[keys].reset_index(drop=True).reset_index()  # "index": the row's position in grid
+    merged = observed.merge(position, on=keys, how="left")
     missing = merged["index"].isna()
     if missing.any():
         example = merged.loc[missing, keys].iloc[0].to_dict()
