@@ -16,26 +16,34 @@ and of assurance curves (`paradox plan`).
     store.py            finished rows on disk, one file per task: reruns resume
     runner.py           run_study: LocalCluster or an existing scheduler, progress bar, Ctrl-C
 
-Example (runs as is, about a minute on 2 cores; `workers` defaults to the number of cores, and
-`scheduler="tcp://host:8786"` or PARADOX_SCHEDULER runs it on an existing cluster instead)::
+Example (a script; about a minute on 2 cores with a warm compile cache). Dask starts its worker
+processes afresh and they import the script's module, so a script needs the `__main__` guard::
 
     from paradox.design import load_design
     from paradox.settings import SamplerSettings
     from paradox.studies import GaussianCells, Scenario, Study, run_study
 
-    design = load_design()
-    study = Study(
-        name="example",
-        design=design,
-        scenarios=(Scenario.uniform("null", design, 0.0, 0.0), Scenario.uniform("claim", design, 0.7, -0.7)),
-        replicates=4,
-        method=GaussianCells(pooled=True),           # or IntegratedOrdinal(pooled=False), ...
-        settings=SamplerSettings(draws=500, tune=500, chains=2),
-    )
-    run = run_study(study, "build/studies/example", workers=2)   # run again: nothing is refitted
-    rows = run.table()                               # one row per scenario x replicate x moderator
-    print(rows.groupby("scenario")[["covers_fav", "covers_unfav"]].mean())
-    print(rows.groupby("scenario")["verdict"].value_counts(normalize=True))
+    if __name__ == "__main__":
+        design = load_design()
+        study = Study(
+            name="example",
+            design=design,
+            scenarios=(Scenario.uniform("null", design, 0.0, 0.0),
+                       Scenario.uniform("claim", design, 0.7, -0.7),
+                       Scenario.uniform("claim-n40", design, 0.7, -0.7, n_per_cell=40)),
+            replicates=4,
+            method=GaussianCells(pooled=True),   # or IntegratedOrdinal(pooled=False), or your FitMethod
+            settings=SamplerSettings(draws=500, tune=500, chains=2),   # its seed is the master seed
+        )
+        run = run_study(study, "build/studies/example", workers=2)   # run again: nothing is refitted
+        rows = run.table()                       # one row per scenario x replicate x moderator
+        print(rows.groupby("scenario")[["covers_fav", "covers_unfav"]].mean())
+        print(rows.groupby("scenario")["verdict"].value_counts(normalize=True))
+
+`workers` defaults to the number of cores (one thread each; nutpie runs a fit's chains one after the
+other). `scheduler="tcp://host:8786"`, or PARADOX_SCHEDULER, runs the same study on an existing cluster
+(`dask scheduler`, `dask worker ADDRESS --nthreads 1`, dask-jobqueue, Kubernetes) whose workers have the
+same paradox installed. Ctrl-C raises StudyInterrupted (a KeyboardInterrupt) after storing what finished.
 """
 
 from paradox.studies.fits import FitMethod, GaussianCells, IntegratedOrdinal
