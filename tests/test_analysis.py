@@ -283,7 +283,7 @@ def settings_quick(fast_settings):
 
 
 def test_readme_documents_every_config_key():
-    """The README section on `paradox fit` (README.fit.md until it is merged into README.md)."""
-    text = "".join((ROOT / name).read_text() for name in ("README.md", "README.fit.md") if (ROOT / name).exists())
+    """The README section on `paradox fit`."""
+    text = (ROOT / "README.md").read_text()
     missing = [key for key in analysis.CONFIG_KEYS if f"`{key}`" not in text]
     assert missing == []

@@ -20,10 +20,10 @@ def test_survey_spec_matches_the_design(design):
     assert spec.scale == (1, 7)
 
 
-def test_experiment_survey_keeps_one_experiment(survey):
+def test_experiment_survey_keeps_one_experiment(survey, design):
     part = experiment_survey(survey, "stability")
     assert set(part.answers["experiment"]) == {"stability"}
-    assert len(part.respondents) == 240
+    assert len(part.respondents) == 3 * design.experiment("stability").n_per_cell
     with pytest.raises(KeyError):
         experiment_survey(survey, "weather")
 

@@ -1,13 +1,15 @@
 """Contrasts and verdicts: the top-two-box transform, the summaries and the decision rule."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
-from scipy import integrate
+from scipy import integrate, stats
 from scipy.special import expit
 
-from paradox import hypotheses
+from paradox import hypotheses, verdict
 from paradox.models.srp import CELLS, LEVELS
 
 
@@ -57,37 +59,63 @@ def test_effect_summary_counts_the_posterior_mass_above_zero():
     assert table.at["favourable", "lower"] == pytest.approx(np.quantile(fav, 0.025))
 
 
-@pytest.mark.parametrize("p, expected", [(0.99, "supported"), (0.95, "supported"), (0.949, "inconclusive"),
-                                         (0.051, "inconclusive"), (0.05, "contradicted"), (0.0, "contradicted")])
-def test_decision_rule(p, expected):
-    assert hypotheses.direction(p, "supported", "contradicted", "inconclusive") == expected
+@pytest.mark.parametrize("p, expected", [(0.99, "positive"), (0.95, "positive"), (0.949, "undecided"),
+                                         (0.051, "undecided"), (0.05, "negative"), (0.0, "negative")])
+def test_direction_uses_the_one_decision_probability(p, expected):
+    assert hypotheses.direction(p, "positive", "negative", "undecided") == expected
 
 
-def test_verdicts_read_each_quantity(design):
-    rows = [("severity", "favourable", 0.99), ("severity", "unfavourable", 0.5), ("severity", "difference", 0.02)]
-    tests = pd.DataFrame([{"experiment": e, "scale": "s", "quantity": q, "p_positive": p} for e, q, p in rows])
-    verdict = hypotheses.verdicts(tests, design)
-    assert list(verdict.index) == ["H1"]
-    assert verdict.loc["H1"].to_dict() == {
-        "moderator": "severity", "favourable level": "low", "paradox at favourable": "yes",
-        "paradox at unfavourable": "uncertain", "hypothesis verdict": "contradicted",
-    }
+def test_top_two_box_rows_are_effect_sizes_without_probabilities():
+    idata = _posterior([[0.7, -0.4], [0.2, -0.9]], [0.3, -0.3], [[-2, -1, 0.5, 1.5]] * 2, respondent_sd=1.3)
+    tests = hypotheses.paradox_tests(idata)
+    assert tests.loc[tests["scale"] == hypotheses.SCALE_TOP_TWO, "p_positive"].isna().all()
+    assert tests.loc[tests["scale"] == hypotheses.SCALE_LATENT, "p_positive"].notna().all()
 
 
-def test_welch_verdicts_use_one_sided_p(design):
+def test_method_verdicts_judge_the_joint_draws(design):
+    rng = np.random.default_rng(0)
+    fav, unfav = rng.normal(-0.30, 0.05, 2000), rng.normal(-1.50, 0.05, 2000)
+    table = hypotheses.method_verdicts(_draws(fav, unfav), design, "ordinal")
+    row = table.set_index("hypothesis").loc["H1"]
+    assert (row["method"], row["moderator"], row["favourable level"]) == ("ordinal", "severity", "low")
+    assert row["verdict"] == verdict.MODERATION_ONLY
+    assert row["p_moderation"] == 1.0 and row["p_claim"] == 0.0
+    assert list(table.columns) == ["hypothesis", "method", "moderator", "favourable level", "verdict",
+                                   *verdict.PROBABILITY_COLUMNS, *(f"{c}_mcse" for c in verdict.PROBABILITY_COLUMNS)]
+    assert row["p_moderation_mcse"] == 0.0      # every draw agrees
+
+
+def test_probability_mcse_follows_the_chains():
+    """Independent draws: the Monte Carlo SE of a probability p from n draws is sqrt(p (1 - p) / n)."""
+    event = np.random.default_rng(2).random((4, 2500)) < 0.3
+    assert hypotheses._probability_mcse(event) == pytest.approx(np.sqrt(0.3 * 0.7 / 10000), rel=0.1)
+
+
+def test_method_verdicts_use_the_designs_region(design):
+    """The same draws, 0.25 above no failure: a paradox with the default region (0.18), none with a wider one."""
+    fav, unfav = np.full(100, 0.25), np.full(100, -1.0)
+    wide = dataclasses.replace(design, decision=dataclasses.replace(design.decision, rope_logit=0.3))
+    assert hypotheses.method_verdicts(_draws(fav, unfav), design, "ordinal")["verdict"].item() == verdict.CLAIM
+    assert hypotheses.method_verdicts(_draws(fav, unfav), wide, "ordinal")["verdict"].item() == verdict.MODERATION_ONLY
+
+
+def test_welch_verdicts_test_against_the_region(design):
     welch = pd.DataFrame({
         "experiment": ["stability"] * 3,
         "contrast": ["recovery_favourable - no_failure", "recovery_unfavourable - no_failure", "favourable - unfavourable"],
-        "p_one_sided": [0.2, 0.999, 0.001],
+        "difference": [0.8, -0.9, 1.7], "se": [0.2, 0.2, 0.2], "df": [200.0] * 3,
     })
-    verdict = hypotheses.welch_verdicts(welch, design).loc["H3"]
-    assert (verdict["paradox at favourable"], verdict["paradox at unfavourable"], verdict["hypothesis verdict"]) == (
-        "uncertain", "no", "supported")
+    row = hypotheses.welch_verdicts(welch, design).set_index("hypothesis").loc["H3"]
+    assert row["verdict"] == verdict.CLAIM
+    # 1 - p of the test of delta_fav <= 0.10 (the design's region in points): t = (0.8 - 0.1) / 0.2 = 3.5.
+    assert row["p_paradox_favourable"] == pytest.approx(1 - stats.t.sf(3.5, 200.0))
 
 
-def test_compare_verdicts_puts_methods_side_by_side(design):
-    a = pd.DataFrame({"moderator": ["severity"], "favourable level": ["low"], "hypothesis verdict": ["supported"]},
-                     index=pd.Index(["H1"], name="hypothesis"))
-    b = a.assign(**{"hypothesis verdict": ["inconclusive"]})
-    table = hypotheses.compare_verdicts(ordinal=a, welch=b)
-    assert table.loc["H1", "ordinal"] == "supported" and table.loc["H1", "welch"] == "inconclusive"
+def test_verdict_table_has_one_row_per_hypothesis_and_method(design):
+    rng = np.random.default_rng(1)
+    draws = _draws(rng.normal(1, 0.1, 500), rng.normal(-1, 0.1, 500))
+    table = hypotheses.verdict_table(hypotheses.method_verdicts(draws, design, "gaussian"),
+                                     hypotheses.method_verdicts(draws, design, "ordinal"))
+    assert list(zip(table["hypothesis"], table["method"])) == [("H1", "ordinal"), ("H1", "gaussian")]
+    wide = hypotheses.compare_verdicts(table)
+    assert wide.loc["H1", "ordinal"] == wide.loc["H1", "gaussian"] == verdict.CLAIM

@@ -29,3 +29,17 @@ def test_every_listed_figure_names_a_real_function_and_notebook():
 
 def test_readme_gives_both_commands():
     assert "make test" in README and "make reproduce" in README
+
+
+def test_the_verdict_table_is_the_committed_one():
+    """The README's verdict table shows results/verdicts.csv as it is (one column per method)."""
+    import pandas as pd
+
+    table = pd.read_csv(ROOT / "results" / "verdicts.csv")
+    start = README.index("<!-- verdict table:")
+    rows = [line for line in README[start:].split("\n\n")[0].splitlines() if line.startswith("| H")]
+    shown = {(cells[0], method): verdict
+             for cells in ([c.strip() for c in row.strip("|").split("|")] for row in rows)
+             for method, verdict in zip(("ordinal", "gaussian", "welch"), cells[3:6])}
+    committed = {(r.hypothesis, r.method): r.verdict for r in table.itertuples()}
+    assert shown == committed

@@ -280,9 +280,10 @@ def test_ctrl_c_keeps_finished_rows_and_resumes(tmp_path):
 
 @pytest.mark.slow
 def test_the_srp_integrated_model_runs_as_a_study(design, tmp_path):
-    """The SRP model's patterns are constants in main, so every survey compiles (until they are pm.Data)."""
+    """Over the design's pattern grid the counts are pm.Data: one worker compiles once for both surveys."""
     study = _study(design, 1, method=IntegratedOrdinal())
-    table = run_study(study, tmp_path, workers=2, progress=False).table()
-    assert len(table) == 2 * len(design.moderators) and table["compiled"].all()
+    table = run_study(study, tmp_path, workers=1, progress=False).table()
+    assert len(table) == 2 * len(design.moderators)
+    assert table.drop_duplicates(["scenario", "replicate"])["compiled"].tolist() == [True, False]
     claim = table[table["scenario"] == "claim"]
     assert (claim["true_delta_fav"] == 0.8).all() and (claim["delta_fav_mean"] > 0).all()

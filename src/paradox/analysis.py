@@ -39,7 +39,7 @@ import yaml
 from paradox import interrupt
 from paradox.data import (SUPPORTED_SUFFIXES, Survey, SurveySpec, check_levels_have_respondents, describe, load_survey,
                           validate)
-from paradox.design import CELLS, DEFAULT_DESIGN, Design, load_design
+from paradox.design import CELLS, DEFAULT_DESIGN, Design, decision_from, load_design
 from paradox.errors import InputError
 from paradox.hypotheses import SRPResult, analyse_srp
 from paradox.models.regression import FAMILIES, LINKS, Priors, RegressionModel, RegressionSpec, build_regression
@@ -199,6 +199,13 @@ def _priors(value) -> Priors:
     return Priors(**values)
 
 
+def _decision(value) -> dict:
+    if value is None:
+        return {}
+    decision_from(value)  # ValueError naming the key; applied over the design's rule in srp_design
+    return dict(value)
+
+
 def _sheet(value):
     if isinstance(value, str) and value.strip().isdigit():
         return int(value)  # --sheet 1 means the second sheet, as `sheet: 1` does
@@ -251,6 +258,8 @@ CONFIG_KEYS: dict[str, ConfigKey] = {
     "srp_design": ConfigKey(_optional_text, "with srp: the design YAML that names each experiment's hypothesis and "
                             "favourable level (default data/design/magnini2007_design.yaml; relative to the config)",
                             "model"),
+    "decision": ConfigKey(_decision, "with srp: the decision rule of the verdicts, any of {probability: 0.95, "
+                          "rope_logit: 0.18, rope_points: 0.10} (default: the design file's decision section)", "model"),
     "draws": ConfigKey(_whole(1), f"posterior draws per chain (default by PARADOX_MODE: full {_FULL.draws}, "
                        f"fast {_FAST.draws})", "sampling"),
     "tune": ConfigKey(_whole(0), f"tuning steps per chain (default: full {_FULL.tune}, fast {_FAST.tune})", "sampling"),
@@ -304,6 +313,7 @@ class AnalysisConfig:
     priors: Priors = field(default_factory=Priors)
     srp: bool = False
     srp_design: str | None = None
+    decision: dict = field(default_factory=dict)
     draws: int | None = None
     tune: int | None = None
     chains: int | None = None
@@ -458,16 +468,18 @@ class FitResult:
     convergence: pd.DataFrame
     seconds: float
     srp: SRPResult | None = None
+    srp_design: Design | None = None
 
     @property
     def verdicts(self) -> pd.DataFrame | None:
-        """The SRP verdict table (one row per hypothesis), when the config asked for it."""
+        """The SRP verdict table (one row per hypothesis and method), when the config asked for it."""
         return None if self.srp is None else self.srp.verdicts
 
     @property
     def converged(self) -> bool:
         """Whether every convergence check passed (of the SRP model too, when there is one)."""
-        return bool(self.convergence["passed"].all()) and (self.srp is None or bool(self.srp.convergence["passed"].all()))
+        return bool(self.convergence["passed"].all()) and (self.srp is None or (
+            bool(self.srp.convergence["passed"].all()) and bool(self.srp.gaussian_convergence["passed"].all())))
 
     def figures(self) -> dict:
         from paradox.figures import regression as figures
@@ -531,7 +543,7 @@ def srp_design(config: AnalysisConfig, survey: Survey) -> Design:
         if unknown:
             raise InputError(f"the SRP design ({path.name}) has no {column} {', '.join(map(repr, unknown))}; "
                              f"it knows: {', '.join(known)}", file=survey.source, column=column)
-    return design
+    return dataclasses.replace(design, decision=decision_from(config.decision, design.decision))
 
 
 def fit_survey(data, config, settings: SamplerSettings | None = None) -> FitResult:
@@ -556,7 +568,7 @@ def fit_survey(data, config, settings: SamplerSettings | None = None) -> FitResu
     return FitResult(
         config=config, settings=settings, survey=prepared.survey, regression=regression, idata=idata,
         summary=tidy_summary(idata, regression.parameters, config.ci_prob or 0.95),
-        convergence=convergence_report(idata), seconds=seconds, srp=srp_result,
+        convergence=convergence_report(idata), seconds=seconds, srp=srp_result, srp_design=prepared.design,
     )
 
 
@@ -599,7 +611,7 @@ def write_outputs(result: FitResult, directory: Path) -> None:
     (directory / "summary.json").write_text(json.dumps(records, indent=1) + "\n")
     _posterior_to_save(result).to_netcdf(directory / "posterior.nc", engine="h5netcdf")
     if result.srp is not None:
-        result.verdicts.to_csv(directory / "verdicts.csv")
+        result.verdicts.to_csv(directory / "verdicts.csv", index=False, float_format="%.6g")
         result.srp.tests.to_csv(directory / "srp_tests.csv", index=False, float_format="%.6g")
     (directory / "config.yaml").write_text(yaml.safe_dump(result.config.as_dict(), sort_keys=False, allow_unicode=True))
     (directory / "run.json").write_text(json.dumps(run_record(result), indent=1, default=_json_default) + "\n")
@@ -672,11 +684,15 @@ def report(result: FitResult) -> str:
     verdict = "all checks passed" if result.converged else "FAILED: do not trust these numbers yet (see README: convergence)"
     lines += ["", f"Convergence: {verdict}.", "", "## Parameters", "", _markdown_table(result.summary), ""]
     if result.srp is not None:
-        srp_ok = bool(result.srp.convergence["passed"].all())
+        srp_ok = bool(result.srp.convergence["passed"].all() and result.srp.gaussian_convergence["passed"].all())
+        decision = result.srp_design.decision
         lines += ["## Service recovery paradox", "",
-                  "The hierarchical SRP model (paradox.models.srp), fitted to the same data: "
-                  f"convergence {'passed' if srp_ok else 'FAILED'}.", "",
-                  _markdown_table(result.verdicts.reset_index()), ""]
+                  "The hierarchical SRP models (paradox.models.srp: ordinal, and Gaussian on scale means) and Welch's "
+                  f"tests, on the same data; convergence {'passed' if srp_ok else 'FAILED'}. "
+                  f"Decision rule (paradox.verdict): probability {decision.probability:g}, region of practical "
+                  f"equivalence +/-{decision.rope_logit:g} logits (ordinal) and +/-{decision.rope_points:g} points "
+                  "(Gaussian, Welch; Welch's columns hold 1 - p).", "",
+                  _markdown_table(result.verdicts), ""]
     return "\n".join(lines)
 
 
@@ -835,7 +851,8 @@ def format_result(result: FitResult, out: Path) -> str:
         "ess_bulk": "{:.0f}".format, "ess_tail": "{:.0f}".format, "r_hat": "{:.3f}".format})
     failed = result.convergence[~result.convergence["passed"]].index.tolist()
     if result.srp is not None:
-        failed += [f"SRP model {c}" for c in result.srp.convergence[~result.srp.convergence["passed"]].index]
+        for name, report in (("SRP ordinal model", result.srp.convergence), ("SRP Gaussian model", result.srp.gaussian_convergence)):
+            failed += [f"{name} {c}" for c in report[~report["passed"]].index]
     conv = "all checks passed" if not failed else f"FAILED ({', '.join(failed)})"
     s = result.settings
     return "\n".join([

@@ -7,13 +7,15 @@ Models and hypotheses read cell roles from here, so an edited design flows every
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
 from paradox.data import Survey, SurveySpec
 from paradox.errors import InputError
-from paradox.yamlfile import load_yaml
 from paradox.settings import DATA_DIR
+from paradox.verdict import DECISION_PROBABILITY, ROPE_LOGIT, ROPE_POINTS, DecisionRule
+from paradox.yamlfile import load_yaml
 
 DEFAULT_DESIGN = DATA_DIR / "design" / "magnini2007_design.yaml"
 
@@ -53,6 +55,16 @@ class Simulation:
 
 
 @dataclass(frozen=True)
+class Decision:
+    """The decision rule of every verdict (paradox.verdict): one decision probability, and the region of
+    practical equivalence on the latent (logit) scale and in scale points."""
+
+    probability: float = DECISION_PROBABILITY
+    rope_logit: float = ROPE_LOGIT
+    rope_points: float = ROPE_POINTS
+
+
+@dataclass(frozen=True)
 class Design:
     path: Path
     citation: str
@@ -61,6 +73,12 @@ class Design:
     items: dict[str, str]
     experiments: tuple[Experiment, ...]
     simulation: Simulation
+    decision: Decision = Decision()
+
+    def rule(self, scale: str) -> DecisionRule:
+        """The decision rule for effects on `scale`: "logit" (ordinal model) or "points" (Gaussian, Welch)."""
+        rope = {"logit": self.decision.rope_logit, "points": self.decision.rope_points}[scale]
+        return DecisionRule(rope=rope, probability=self.decision.probability)
 
     @property
     def moderators(self) -> list[str]:
@@ -128,6 +146,7 @@ def load_design(path: str | Path = DEFAULT_DESIGN) -> Design:
             raise InputError(f"needs one effect for each of {', '.join(RECOVERY_LEVELS)}", file=path,
                              column=f"simulation.effects.{e.moderator}")
     item_shift = {str(k): float(v) for k, v in get(sim, "item_shift", "simulation.").items()}
+    decision = _decision(raw.get("decision", {}), path)
     if set(item_shift) != set(items):
         raise InputError(f"needs one shift for each item ({', '.join(items)})", file=path, column="simulation.item_shift")
     return Design(
@@ -144,7 +163,36 @@ def load_design(path: str | Path = DEFAULT_DESIGN) -> Design:
             item_shift=item_shift,
             effects=effects,
         ),
+        decision=decision,
     )
+
+
+def _decision(raw, path: Path) -> Decision:
+    """The optional `decision` section; each key defaults to paradox.verdict's value."""
+    try:
+        return decision_from(raw)
+    except ValueError as error:
+        raise InputError(str(error), file=path, column="decision") from None
+
+
+def decision_from(raw, base: Decision = Decision()) -> Decision:
+    """A Decision from a mapping of some of probability, rope_logit, rope_points (the rest from `base`);
+    ValueError naming the key when one is unknown or out of range."""
+    known = [f.name for f in dataclasses.fields(Decision)]
+    if not isinstance(raw, dict):
+        raise ValueError(f"the decision rule must be a mapping of {', '.join(known)}")
+    values = {}
+    for key, value in raw.items():
+        if key not in known:
+            raise ValueError(f"unknown decision key {key!r} (known: {', '.join(known)})")
+        value = value["value"] if isinstance(value, dict) and "value" in value else value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"decision {key} must be a number, not {value!r}")
+        values[key] = float(value)
+    decision = dataclasses.replace(base, **values)
+    DecisionRule(rope=decision.rope_logit, probability=decision.probability)
+    DecisionRule(rope=decision.rope_points, probability=decision.probability)
+    return decision
 
 
 def experiment_survey(survey: Survey, moderator: str) -> Survey:

@@ -37,14 +37,14 @@ from scipy import stats
 #: are measured in results/calibration/operating_characteristics.csv (`make calibrate`).
 DECISION_PROBABILITY = 0.95
 
-#: Default half-width of the region of practical equivalence on the latent (logit) scale: a tenth of the
-#: standard deviation of the logistic error, pi / sqrt(3) = 1.81, after Kruschke (2018, Advances in Methods
-#: and Practices in Psychological Science 1(2), 270-280), who sets a ROPE at half a "small" effect (d = 0.2).
+#: Default half-width of the region of practical equivalence on the latent (logit) scale: Kruschke's (2018,
+#: Advances in Methods and Practices in Psychological Science 1(2), 270-280) default of a tenth of the outcome's
+#: SD, taken for a logistic latent scale as 0.1 x pi / sqrt(3) = 0.18 (as bayestestR does).
 ROPE_LOGIT = 0.18
-#: Its counterpart in scale points, for the Gaussian model and Welch's test: about the change in the mean
-#: answer of a 7-point item that a latent shift of 0.18 logits produces near the middle of the scale
-#: (notebook 01 computes it for the design's stand-in).
-ROPE_POINTS = 0.15
+#: Its counterpart in scale points, for the Gaussian model and Welch's test: the change in the mean answer
+#: of a 7-point item that a latent shift of 0.18 logits produces in the stand-in's no-failure cell (0.09;
+#: notebook 01 computes it), rounded up.
+ROPE_POINTS = 0.10
 
 CLAIM = "claim holds"
 BOTH = "paradox at both levels"
@@ -75,22 +75,30 @@ class DecisionRule:
             raise ValueError(f"the decision probability must lie in (0.5, 1), not {self.probability!r}")
 
 
-def claim_probabilities(favourable, unfavourable, rope: float) -> dict[str, float]:
-    """Every probability of the verdict, from joint draws of delta_fav and delta_unfav (same length)."""
-    fav = np.asarray(favourable, dtype=float).ravel()
-    unfav = np.asarray(unfavourable, dtype=float).ravel()
+def claim_indicators(favourable, unfavourable, rope: float) -> dict[str, np.ndarray]:
+    """Per joint draw, whether each event of the verdict holds (same shape as the draws); their means are
+    `claim_probabilities`, and their Monte Carlo errors follow from the draws' chains."""
+    fav = np.asarray(favourable, dtype=float)
+    unfav = np.asarray(unfavourable, dtype=float)
     if fav.shape != unfav.shape or fav.size == 0:
-        raise ValueError("favourable and unfavourable draws must be non-empty and of the same length")
+        raise ValueError("favourable and unfavourable draws must be non-empty and of the same shape")
     paradox_fav, paradox_unfav, moderation = fav > rope, unfav > rope, fav > unfav
     return {
-        "p_claim": float(np.mean(paradox_fav & moderation)),
-        "p_paradox_favourable": float(np.mean(paradox_fav)),
-        "p_no_paradox_unfavourable": float(np.mean(~paradox_unfav)),
-        "p_moderation": float(np.mean(moderation)),
-        "p_paradox_both": float(np.mean(paradox_fav & paradox_unfav)),
-        "p_moderation_no_paradox": float(np.mean(~paradox_fav & moderation)),
-        "p_no_paradox": float(np.mean(~paradox_fav & ~paradox_unfav)),
+        "p_claim": paradox_fav & moderation,
+        "p_paradox_favourable": paradox_fav,
+        "p_no_paradox_unfavourable": ~paradox_unfav,
+        "p_moderation": moderation,
+        "p_paradox_both": paradox_fav & paradox_unfav,
+        "p_moderation_no_paradox": ~paradox_fav & moderation,
+        "p_no_paradox": ~paradox_fav & ~paradox_unfav,
     }
+
+
+def claim_probabilities(favourable, unfavourable, rope: float, weights=None) -> dict[str, float]:
+    """Every probability of the verdict, from joint draws of delta_fav and delta_unfav (same shape);
+    `weights` (normalised or not, same shape) for importance-weighted draws."""
+    events = claim_indicators(favourable, unfavourable, rope)
+    return {name: float(np.average(event, weights=weights)) for name, event in events.items()}
 
 
 def classify(probabilities: dict[str, float], decision_probability: float = DECISION_PROBABILITY) -> str:
@@ -101,9 +109,9 @@ def classify(probabilities: dict[str, float], decision_probability: float = DECI
     return INCONCLUSIVE
 
 
-def judge(favourable, unfavourable, rule: DecisionRule) -> dict[str, float | str]:
-    """Probabilities and verdict of one moderator, from joint posterior draws."""
-    probabilities = claim_probabilities(favourable, unfavourable, rule.rope)
+def judge(favourable, unfavourable, rule: DecisionRule, weights=None) -> dict[str, float | str]:
+    """Probabilities and verdict of one moderator, from joint posterior draws (optionally weighted)."""
+    probabilities = claim_probabilities(favourable, unfavourable, rule.rope, weights)
     return {**probabilities, "verdict": classify(probabilities, rule.probability)}
 
 

@@ -13,6 +13,15 @@ import matplotlib.pyplot as plt
 #: Same look everywhere; no timestamps in the files so a re-run rewrites identical bytes.
 STYLE = {"figure.dpi": 110, "savefig.dpi": 110, "axes.spines.top": False, "axes.spines.right": False, "font.size": 10}
 PNG_METADATA = {"Software": None}
+#: Caption of every figure drawn from the synthetic stand-in: a figure may be seen without its notebook.
+SYNTHETIC = "Synthetic stand-in data (paradox.simulate), not Magnini et al.'s"
+
+
+def note_source(fig: plt.Figure, text: str) -> plt.Figure:
+    """Write where the data come from under the figure (e.g. SYNTHETIC), so it travels with the image."""
+    fig.text(0.01, 0.0, text, fontsize=7, style="italic", color="#555555", ha="left", va="top",
+             transform=fig.transFigure)
+    return fig
 
 
 def save(fig: plt.Figure, directory: str | Path, name: str) -> Path:

@@ -129,8 +129,9 @@ def plot_predictive_check(pred: xr.DataTree, survey: Survey, group: str = "poste
     return fig
 
 
-def plot_recovery_effects(tests: pd.DataFrame, scale: str) -> plt.Figure:
-    """delta = recovery - no failure at each moderator level, with 95% intervals; zero marks no paradox."""
+def plot_recovery_effects(tests: pd.DataFrame, scale: str, rope: float | None = None, caption: str | None = None) -> plt.Figure:
+    """delta = recovery - no failure at each moderator level, with 95% intervals; the shaded band is the region
+    of practical equivalence (+/- rope, when given): a paradox lies to its right."""
     sub = tests[(tests["scale"] == scale) & (tests["quantity"] != "difference")]
     experiments = list(dict.fromkeys(sub["experiment"]))
     with plt.rc_context(STYLE):
@@ -143,38 +144,56 @@ def plot_recovery_effects(tests: pd.DataFrame, scale: str) -> plt.Figure:
                 ax.plot([row["lower"], row["upper"]], [y, y], color=colour, lw=2)
                 ax.plot(row["mean"], y, "o", color=colour, label=f"{quantity} level" if i == 0 else None)
         ax.axvline(0, color="black", lw=0.8, ls="--")
+        if rope:
+            ax.axvspan(-rope, rope, color="#cccccc", alpha=0.5, lw=0, label="no paradox (ROPE)")
         ax.set_yticks(range(len(experiments)), experiments)
         ax.invert_yaxis()
         ax.set_xlabel(f"recovery minus no failure: {scale}")
-        ax.set_title("Satisfaction after recovery vs no failure (> 0: a paradox)", fontsize=10)
+        title = "Satisfaction after recovery vs no failure (right of the band: a paradox)" if rope else \
+            "Satisfaction after recovery vs no failure (> 0: more satisfied)"
+        ax.set_title(title + (f"\n{caption}" if caption else ""), fontsize=10)
         ax.legend(frameon=False, fontsize=8)
         fig.tight_layout()
     return fig
 
 
-def plot_hypothesis_tests(tests: pd.DataFrame) -> plt.Figure:
-    """The hypothesis itself: delta_favourable - delta_unfavourable per moderator, one panel per scale,
-    annotated with P(difference > 0)."""
-    diffs = tests[tests["quantity"] == "difference"]
-    scales = list(dict.fromkeys(diffs["scale"]))
+#: The probabilities a verdict figure shows, with their labels (paradox.verdict).
+VERDICT_BARS = {"p_claim": "claim: paradox at fav. and fav. > unfav.", "p_paradox_favourable": "paradox at favourable",
+                "p_moderation": "moderation: fav. > unfav.", "p_no_paradox": "no paradox at either level"}
+_BAR_COLOURS = ("#1b9e77", "#66c2a5", "#8da0cb", "#d95f02")
+
+
+def plot_verdicts(table: pd.DataFrame, caption: str | None = None) -> plt.Figure:
+    """The verdicts (paradox.verdict): per hypothesis and method, the probability of the claim and of its parts,
+    against the decision probability, with the verdict named. `caption` says where the data come from (for
+    synthetic data, say so: the figure may be seen without its notebook)."""
+    methods = list(dict.fromkeys(table["method"]))
+    hypotheses_ = list(dict.fromkeys(table["hypothesis"]))
+    threshold = DECISION_PROBABILITY
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, len(scales), figsize=(4.8 * len(scales), 0.7 * diffs["experiment"].nunique() + 1.4),
-                                 squeeze=False)
-        for ax, scale in zip(axes[0], scales):
-            sub = diffs[diffs["scale"] == scale].reset_index(drop=True)
-            for i, row in sub.iterrows():
-                shown = row["p_positive"] >= DECISION_PROBABILITY
-                colour = "#1b9e77" if shown else "#7f7f7f"
-                ax.plot([row["lower"], row["upper"]], [i, i], color=colour, lw=2)
-                ax.plot(row["mean"], i, "o", color=colour)
-                ax.annotate(f"P(>0) = {row['p_positive']:.3f}", (row["upper"], i), xytext=(4, 0),
-                            textcoords="offset points", va="center", fontsize=8)
-            ax.axvline(0, color="black", lw=0.8, ls="--")
-            ax.set_yticks(range(len(sub)), sub["experiment"])
+        fig, axes = plt.subplots(1, len(methods), figsize=(4.2 * len(methods), 0.95 * len(hypotheses_) + 1.6),
+                                 squeeze=False, sharey=True)
+        height = 0.8 / len(VERDICT_BARS)
+        for ax, method in zip(axes[0], methods):
+            sub = table[table["method"] == method].set_index("hypothesis")
+            for i, hypothesis in enumerate(hypotheses_):
+                if hypothesis not in sub.index:
+                    continue
+                row = sub.loc[hypothesis]
+                for k, (column, label) in enumerate(VERDICT_BARS.items()):
+                    ax.barh(i - 0.4 + (k + 0.5) * height, row[column], height=height, color=_BAR_COLOURS[k],
+                            label=label if i == 0 else None)
+                ax.annotate(row["verdict"], (1.02, i), xycoords=("axes fraction", "data"), va="center", fontsize=8)
+            ax.axvline(threshold, color="black", lw=0.8, ls="--")
+            ax.set_xlim(0, 1)
+            ax.set_yticks(range(len(hypotheses_)), hypotheses_)
             ax.invert_yaxis()
-            ax.set_xlabel(f"favourable minus unfavourable: {scale}")
-            ax.margins(x=0.35)
-        fig.suptitle("H1-H4: is the paradox more likely at the favourable level?", fontsize=10)
+            ax.set_xlabel("probability" + (" (Welch: 1 - p)" if method == "welch" else ""))
+            ax.set_title(method, fontsize=10)
+        axes[0][0].legend(frameon=False, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.35 if len(hypotheses_) < 3 else -0.18),
+                          ncol=2)
+        title = f"H1-H4: the paradox claim, judged at probability {threshold:g} (dashed)"
+        fig.suptitle(title + (f"\n{caption}" if caption else ""), fontsize=10)
         fig.tight_layout()
     return fig
 

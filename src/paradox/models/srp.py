@@ -18,6 +18,7 @@ Dims used throughout: experiment, recovery_level (favourable / unfavourable), ce
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import product
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,8 @@ import pytensor.tensor as pt
 from scipy import stats
 
 from paradox.data import Survey
-from paradox.design import CELL, CELLS, EXPERIMENT, NO_FAILURE, RECOVERY_LEVELS
+from paradox.design import CELL, CELLS, EXPERIMENT, NO_FAILURE, RECOVERY_LEVELS, Design
+from paradox.models import quadrature
 
 #: Short names of the recovery levels used as coordinates.
 LEVELS = ("favourable", "unfavourable")
@@ -34,14 +36,16 @@ LEVELS = ("favourable", "unfavourable")
 
 @dataclass(frozen=True)
 class OrdinalPriors:
-    """Priors of the ordinal model, on the logit scale. Weakly informative: an effect of 2 logits
-    moves a typical answer by about two scale points, so N(0, 1) allows large but not absurd effects."""
+    """Priors of the ordinal model, on the logit scale, weakly informative for satisfaction scales with
+    Cronbach's alpha near 0.9, whose respondents spread by about 3 logits (the logistic error alone has SD
+    1.8): respondent SD HalfNormal(3) (median 2, 95% below 5.9); effects N(0, 2), about half the latent SD,
+    so an effect of one latent SD (about 4 logits) is possible but not expected."""
 
-    effect_sd: float = 1.0          # mean recovery effect at each level
-    effect_spread: float = 0.5      # HalfNormal scale of tau: how much experiments differ
-    cutpoint_sd: float = 2.5        # item thresholds
-    respondent_sd: float = 1.5      # HalfNormal scale of the respondent spread
-    baseline_sd: float = 1.0        # experiment baselines (zero-sum)
+    effect_sd: float = 2.0          # mean recovery effect at each level
+    effect_spread: float = 1.0      # HalfNormal scale of tau: how much experiments differ
+    cutpoint_sd: float = 4.0        # item thresholds (a 7-point scale with SD-3 respondents spans about +/-5)
+    respondent_sd: float = 3.0      # HalfNormal scale of the respondent spread
+    baseline_sd: float = 2.0        # experiment baselines (zero-sum)
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,7 @@ class GaussianPriors:
     baseline_sd: float = 1.5
     effect_sd: float = 1.0
     effect_spread: float = 0.5
-    sigma_scale: float = 1.5
+    sigma_scale: float = 2.5           # respondents' scale means spread by about 2 points at alpha 0.9
 
 
 def _recovery_effects(n_experiments: int, effect_sd: float, effect_spread: float, pooled: bool) -> pt.TensorVariable:
@@ -102,15 +106,16 @@ def coords_for(survey: Survey) -> dict[str, list]:
 
 
 def ordinal_model(
-    survey: Survey, priors: OrdinalPriors = OrdinalPriors(), pooled: bool = True, integrate_respondents: bool = False
+    survey: Survey, priors: OrdinalPriors = OrdinalPriors(), pooled: bool = True, integrate_respondents: bool = False,
+    patterns: pd.DataFrame | None = None,
 ) -> pm.Model:
     """Hierarchical cumulative-logit model of every answer.
 
     eta[r, i] = respondent[r] + baseline[experiment(r)] + shift[experiment(r), cell(r)]
     answer[r, i] ~ OrderedLogistic(eta[r, i], cutpoints[i])
 
-    There is no intercept: each item's cutpoints are free. Experiment baselines and respondent
-    intercepts are zero-sum for the same reason; respondent intercepts are non-centred.
+    There is no intercept: each item's cutpoints are free; experiment baselines are zero-sum for the same
+    reason. Respondent intercepts are iid N(0, respondent_sd), as in the integrated form.
 
     integrate_respondents: integrate the respondent intercepts out instead of sampling them
     (`_integrated_model`); the same population-level posterior, at a cost that stops growing
@@ -119,9 +124,12 @@ def ordinal_model(
     has no observed variable; for predictive checks pass its posterior with the per-respondent
     form, `sample_posterior_predictive(ordinal_model(survey), idata, settings)`, which draws the
     intercepts afresh: answers of new respondents in the same cells.
+    patterns (integrated form only): a `pattern_grid` of the design, for one model that refits many surveys.
     """
     if integrate_respondents:
-        return _integrated_model(survey, priors, pooled)
+        return _integrated_model(survey, priors, pooled, patterns)
+    if patterns is not None:
+        raise ValueError("patterns= belongs to the integrated form (integrate_respondents=True)")
     answers = survey.answers
     coords = coords_for(survey)
     experiments = coords["experiment"]
@@ -133,14 +141,27 @@ def ordinal_model(
     item_idx = answers["item"].cat.codes.to_numpy()
     n_cut = survey.spec.n_categories - 1
 
+    # Each respondent's experiment x cell ("group"), for the intercepts' decomposition below.
+    first = answers.groupby(respondent_codes, sort=True)[[EXPERIMENT, CELL]].first()
+    respondent_group = (pd.Categorical(first[EXPERIMENT].astype(str), categories=experiments).codes * len(CELLS)
+                        + pd.Categorical(first[CELL].astype(str), categories=CELLS).codes)
+    n_groups = len(experiments) * len(CELLS)
+    group_size = np.bincount(respondent_group, minlength=n_groups).astype(float)
+
     with pm.Model(coords=coords) as model:
         cutpoints = _item_cutpoints(len(coords["item"]), n_cut, priors.cutpoint_sd)
         respondent_sd = pm.HalfNormal("respondent_sd", priors.respondent_sd)
-        # Zero-sum: the cutpoints alone carry the overall location. With iid N(0, 1) intercepts the
-        # mean of hundreds of them trades off against all cutpoints at once, which mixes slowly.
-        respondent_z = pm.ZeroSumNormal("respondent_z", 1.0, dims="respondent")
+        # iid N(0, sd) intercepts, written as each cell's mean intercept plus deviations from it: the same
+        # distribution, but a cell's recovery effect now trades off against one number (the cell's mean
+        # intercept, sd / sqrt(n) a priori) instead of all its respondents' intercepts at once, which mixed
+        # slowly when respondents spread as real ones do (sd near 3 logits). Non-centred throughout.
+        respondent_z = pm.Normal("respondent_z", 0.0, 1.0, dims="respondent")
+        z_mean = pt.zeros(n_groups)[respondent_group].inc(respondent_z) / np.maximum(group_size, 1.0)
+        group_w = pm.Normal("respondent_cell_mean_z", 0.0, 1.0, shape=n_groups)
+        group_mean = respondent_sd * group_w / np.sqrt(np.maximum(group_size, 1.0))
+        intercept = group_mean[respondent_group] + respondent_sd * (respondent_z - z_mean[respondent_group])
         effects = _recovery_effects(len(experiments), priors.effect_sd, priors.effect_spread, pooled)
-        eta = respondent_sd * respondent_z[respondent_codes] + _cell_shift(effects)[exp_idx, cell_idx]
+        eta = intercept[respondent_codes] + _cell_shift(effects)[exp_idx, cell_idx]
         if len(experiments) > 1:
             baseline = pm.ZeroSumNormal("experiment_baseline", priors.baseline_sd, dims="experiment")
             eta = eta + baseline[exp_idx]
@@ -154,9 +175,10 @@ def ordinal_model(
     return model
 
 
-#: Gauss-Hermite nodes of the integral over a respondent's intercept: 24 change the log likelihood of
-#: 100,008 respondents by 0.004 against 48 nodes (benchmarks/, issue 5).
-QUADRATURE_NODES = 24
+#: Name of the pm.Data container of the integrated model's pattern counts: refit on a new survey of the same
+#: design with `pm.set_data({PATTERN_COUNTS: pattern_counts(survey, grid)})`, or with nutpie,
+#: `compiled.with_data(**{PATTERN_COUNTS: ...})`, without compiling again (see `_integrated_model`).
+PATTERN_COUNTS = "pattern_count"
 
 
 def answer_patterns(survey: Survey) -> tuple[pd.DataFrame, np.ndarray]:
@@ -170,24 +192,68 @@ def answer_patterns(survey: Survey) -> tuple[pd.DataFrame, np.ndarray]:
     return patterns, patterns[survey.items].to_numpy()
 
 
-def _integrated_model(survey: Survey, priors: OrdinalPriors, pooled: bool) -> pm.Model:
+def pattern_grid(source: Survey | Design, unanswered: bool = False) -> pd.DataFrame:
+    """Every answer pattern a survey of this design can have: each experiment x cell x combination of
+    answers (0-based), in a fixed order. With 4 experiments, 3 items and 7 points, 12 x 7^3 = 4,116 rows.
+    unanswered: also patterns with items left unanswered (code n_categories; 12 x 8^3 = 6,144 rows).
+
+    Give it to `ordinal_model(..., integrate_respondents=True, patterns=grid)` so that every survey of the
+    design makes the same model, and refit it by swapping the counts only (`PATTERN_COUNTS`)."""
+    if isinstance(source, Design):
+        experiments, items, n_categories = source.moderators, list(source.items), source.scale_points
+    else:
+        experiments, items, n_categories = experiments_in(source), source.items, source.spec.n_categories
+    codes = range(n_categories + 1 if unanswered else n_categories)
+    rows = [(e, c, *answers) for e in experiments for c in CELLS for answers in product(codes, repeat=len(items))]
+    return pd.DataFrame(rows, columns=[EXPERIMENT, CELL, *items])
+
+
+def pattern_counts(survey: Survey, grid: pd.DataFrame) -> np.ndarray:
+    """How many of the survey's respondents gave each row of `grid` (pattern_grid), as floats in grid order.
+    A respondent whose pattern the grid lacks (an experiment or item it does not know, a missing answer in a
+    grid without `unanswered`) is an error, not dropped."""
+    items = [c for c in grid.columns if c not in (EXPERIMENT, CELL)]
+    if items != survey.items:
+        raise ValueError(f"the pattern grid has items {items}, the survey {survey.items}")
+    observed, _ = answer_patterns(survey)
+    keys = [EXPERIMENT, CELL, *items]
+    merged = observed.merge(grid[keys].reset_index(), on=keys, how="left")
+    missing = merged["index"].isna()
+    if missing.any():
+        example = merged.loc[missing, keys].iloc[0].to_dict()
+        raise ValueError(f"{int(merged.loc[missing, 'n'].sum())} respondents have answer patterns the grid "
+                         f"lacks, e.g. {example} (0-based answers; {survey.spec.n_categories} = unanswered: "
+                         "make the grid with unanswered=True)")
+    counts = np.zeros(len(grid))
+    np.add.at(counts, merged["index"].to_numpy(dtype=int), merged["n"].to_numpy(dtype=float))
+    return counts
+
+
+def _integrated_model(survey: Survey, priors: OrdinalPriors, pooled: bool,
+                      patterns: pd.DataFrame | None = None) -> pm.Model:
     """ordinal_model with each respondent's intercept integrated out:
 
         L(answers of r) = integral of prod_i P(answer_ri | eta + sd * z, cutpoints_i) N(z; 0, 1) dz,
 
-    by Gauss-Hermite quadrature. Respondents of one cell who gave the same answers have the same L, so
-    the likelihood is a sum over distinct answer patterns (at most cells x K^items) times their counts.
-    Intercepts are iid N(0, sd) here, not zero-sum: integrated out, the two differ by one degree of
-    freedom in n, while the cutpoints carry the overall level either way."""
-    patterns, answers = answer_patterns(survey)
-    coords = coords_for(survey)
-    experiments = coords["experiment"]
+    by the trapezoid rule on a window around each pattern's peak (`paradox.models.quadrature`: error below
+    1e-3 per pattern in log L up to sd 5 and 10 items). Respondents of one cell who gave the same answers have
+    the same L, so the likelihood is a sum over answer patterns times their counts: the survey's own patterns,
+    or every pattern of `patterns` (pattern_grid), the counts then held in pm.Data `PATTERN_COUNTS` so that
+    one compiled model refits any survey of the design. Intercepts are iid N(0, sd) here, not zero-sum:
+    integrated out, the two differ by one degree of freedom in n, while the cutpoints carry the overall level
+    either way."""
+    if patterns is None:
+        patterns, _ = answer_patterns(survey)
+        counts = patterns["n"].to_numpy(dtype=float)
+        experiments = experiments_in(survey)
+    else:
+        counts = pattern_counts(survey, patterns)
+        experiments = list(dict.fromkeys(patterns[EXPERIMENT]))
+    coords = {**coords_for(survey), "experiment": experiments, "pattern": np.arange(len(patterns))}
     n_items, n_cut, n_cells = len(coords["item"]), survey.spec.n_categories - 1, len(CELLS)
+    answers = patterns[coords["item"]].to_numpy(dtype=int)
     group_idx = (pd.Categorical(patterns[EXPERIMENT], categories=experiments).codes * n_cells
                  + pd.Categorical(patterns[CELL], categories=CELLS).codes)
-    x, w = np.polynomial.hermite.hermgauss(QUADRATURE_NODES)  # integral of f(x) exp(-x^2); z = sqrt(2) x
-    log_w = np.log(w) - 0.5 * np.log(np.pi)
-    end = np.zeros((len(experiments) * n_cells, n_items, 1, QUADRATURE_NODES))
     with pm.Model(coords=coords) as model:
         cutpoints = _item_cutpoints(n_items, n_cut, priors.cutpoint_sd)
         respondent_sd = pm.HalfNormal("respondent_sd", priors.respondent_sd)
@@ -195,18 +261,9 @@ def _integrated_model(survey: Survey, priors: OrdinalPriors, pooled: bool) -> pm
         shift = _cell_shift(effects)
         if len(experiments) > 1:
             shift = shift + pm.ZeroSumNormal("experiment_baseline", priors.baseline_sd, dims="experiment")[:, None]
-        eta = shift.flatten()[:, None] + respondent_sd * np.sqrt(2.0) * x[None, :]   # (experiment x cell, node)
-        # P(k) = s(c[k+1] - eta) s(eta - c[k]) (1 - exp(c[k] - c[k+1])): stable in both tails, finite
-        # gradients under JAX too; at the end categories the missing cutpoint's factors are 1.
-        distance = cutpoints[None, :, :, None] - eta[:, None, None, :]                 # (group, item, cut, node)
-        log_p = (pt.concatenate([-pt.softplus(-distance), end], axis=2)
-                 + pt.concatenate([end, -pt.softplus(distance)], axis=2))
-        edge = np.zeros((n_items, 1))
-        log_gap = pt.concatenate([edge, pt.log1p(-pt.exp(cutpoints[:, :-1] - cutpoints[:, 1:])), edge], axis=1)
-        log_p = pt.concatenate([log_p + log_gap[None, :, :, None], end], axis=2)     # + "unanswered": log 1
-        per_node = log_p[group_idx[:, None], np.arange(n_items)[None, :], answers].sum(axis=1)
-        log_lik = pt.logsumexp(per_node + log_w[None, :], axis=1)                     # (pattern,)
-        pm.Potential("satisfaction_integrated", pt.dot(patterns["n"].to_numpy(dtype=float), log_lik))
+        count = pm.Data(PATTERN_COUNTS, counts, dims="pattern")
+        log_lik = quadrature.pattern_loglik(answers, group_idx, cutpoints, shift.flatten(), respondent_sd)
+        pm.Potential("satisfaction_integrated", pt.dot(count, log_lik))
     return model
 
 
@@ -294,7 +351,7 @@ def welch_tests(cells: pd.DataFrame) -> pd.DataFrame:
             df = (va + vb) ** 2 / (va**2 / (stat.at[a, "n"] - 1) + vb**2 / (stat.at[b, "n"] - 1))
             rows.append({
                 EXPERIMENT: experiment, "contrast": name,
-                "difference": stat.at[a, "mean"] - stat.at[b, "mean"],
+                "difference": stat.at[a, "mean"] - stat.at[b, "mean"], "se": np.sqrt(va + vb),
                 "t": t, "df": df, "p_two_sided": p_two, "p_one_sided": stats.t.sf(t, df),
             })
     return pd.DataFrame(rows)

@@ -38,18 +38,18 @@ class FitMethod:
 
 @dataclass(frozen=True)
 class IntegratedOrdinal(FitMethod):
-    """`paradox.models.srp.ordinal_model(survey, integrate_respondents=True)`: the SRP ordinal model with
-    each respondent's intercept integrated out. Its answer patterns and counts are constants today, so
-    every survey is compiled afresh; once they are pm.Data over a fixed pattern grid (branch
-    `quadrature`), the same code compiles once per worker."""
+    """`paradox.models.srp.ordinal_model(survey, integrate_respondents=True, patterns=pattern_grid(design))`:
+    the SRP ordinal model with each respondent's intercept integrated out, over the design's full grid of
+    answer patterns, whose counts are pm.Data (PATTERN_COUNTS): one compiled model per worker refits every
+    simulated survey of the design (and every cell size: the grid does not depend on it)."""
 
     scale = "logit"
     rope = ROPE_LOGIT
 
     def build(self, survey: Survey, design: Design):
-        from paradox.models.srp import ordinal_model
+        from paradox.models.srp import ordinal_model, pattern_grid
 
-        return ordinal_model(survey, pooled=self.pooled, integrate_respondents=True)
+        return ordinal_model(survey, pooled=self.pooled, integrate_respondents=True, patterns=pattern_grid(design))
 
 
 @dataclass(frozen=True)

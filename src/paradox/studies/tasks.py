@@ -48,7 +48,7 @@ class Study:
 
     settings: draws, tune, chains, target_accept and the master seed (`settings.seed`, which is
     paradox.settings.SEED unless PARADOX_SEED says otherwise); `name` labels the rows; `rule` is the
-    decision rule of `paradox.verdict` (default: the method's region of practical equivalence).
+    decision rule of `paradox.verdict` (default: the design file's, `design.rule(method.scale)`).
     """
 
     name: str
@@ -57,11 +57,11 @@ class Study:
     replicates: int
     method: FitMethod
     settings: SamplerSettings = field(default_factory=lambda: SamplerSettings(seed=SEED))
-    rule: DecisionRule | None = None  # default: DecisionRule(method.rope)
+    rule: DecisionRule | None = None  # default: the design's rule on the method's scale
 
     @property
     def decision_rule(self) -> DecisionRule:
-        return self.rule if self.rule is not None else DecisionRule(self.method.rope)
+        return self.rule if self.rule is not None else self.design.rule(self.method.scale)
 
     def __post_init__(self):
         names = [s.name for s in self.scenarios]
