@@ -1,0 +1,105 @@
+"""A study and its tasks: which surveys are simulated, with which seeds, and how each is fitted.
+
+A task is (scenario, replicate). Its seeds come from the study's master seed and the task's key alone
+(never from the order tasks run in or the worker they run on), so a study gives the same rows with 1
+worker or 20, in one go or resumed. The seed does not depend on the fit method either: two studies
+with the same master seed, scenarios and design fit the same simulated surveys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from paradox import __version__
+from paradox.design import Design
+from paradox.settings import SEED, SamplerSettings
+from paradox.studies.fits import FitMethod
+from paradox.studies.scenarios import Scenario
+from paradox.verdict import DecisionRule
+
+
+@dataclass(frozen=True, order=True)
+class Task:
+    replicate: int
+    scenario: str
+    data_seed: int = field(compare=False)
+    sampler_seed: int = field(compare=False)
+
+    @property
+    def key(self) -> str:
+        """The task's name in the result store."""
+        return f"{self.scenario}__r{self.replicate:05d}"
+
+
+def task_seeds(master_seed: int, scenario: str, replicate: int) -> tuple[int, int]:
+    """(data seed, sampler seed) of one task, from the master seed and the task key only."""
+    name = int.from_bytes(hashlib.sha256(scenario.encode()).digest()[:8], "little")
+    data, sampler = np.random.SeedSequence([master_seed, name, replicate]).generate_state(2, dtype=np.uint32)
+    return int(data), int(sampler)
+
+
+@dataclass(frozen=True)
+class Study:
+    """Simulate `replicates` surveys from the design under each scenario and fit each with `method`.
+
+    settings: draws, tune, chains, target_accept and the master seed (`settings.seed`, which is
+    paradox.settings.SEED unless PARADOX_SEED says otherwise); `name` labels the rows; `rule` is the
+    decision rule of `paradox.verdict` (default: the design file's, `design.rule(method.scale)`).
+    """
+
+    name: str
+    design: Design
+    scenarios: tuple[Scenario, ...]
+    replicates: int
+    method: FitMethod
+    settings: SamplerSettings = field(default_factory=lambda: SamplerSettings(seed=SEED))
+    rule: DecisionRule | None = None  # default: the design's rule on the method's scale
+
+    @property
+    def decision_rule(self) -> DecisionRule:
+        return self.rule if self.rule is not None else self.design.rule(self.method.scale)
+
+    def __post_init__(self):
+        names = [s.name for s in self.scenarios]
+        if not names:
+            raise ValueError("a study needs at least one scenario")
+        if len(set(names)) != len(names):
+            raise ValueError(f"scenario names must be unique: {names}")
+        if self.replicates < 1:
+            raise ValueError(f"replicates must be at least 1, not {self.replicates}")
+        if self.settings.nuts_sampler != "nutpie":
+            raise ValueError("studies sample with nutpie (one compiled model reused per worker); "
+                             f"settings.nuts_sampler is {self.settings.nuts_sampler!r}")
+
+    def scenario(self, name: str) -> Scenario:
+        return next(s for s in self.scenarios if s.name == name)
+
+    def tasks(self) -> list[Task]:
+        """Every task, replicate-major: an interrupted study has about as many rows for each scenario."""
+        return sorted(Task(r, s.name, *task_seeds(self.settings.seed, s.name, r))
+                      for s in self.scenarios for r in range(self.replicates))
+
+    def fingerprint(self) -> dict:
+        """Everything a row depends on except the number of replicates (a study can be extended)."""
+        sim = self.design.simulation
+        return {
+            "paradox": __version__,
+            "method": self.method.describe(),
+            "rule": [self.decision_rule.rope, self.decision_rule.probability],
+            "settings": {k: getattr(self.settings, k) for k in ("draws", "tune", "chains", "seed", "target_accept")},
+            "design": {
+                "experiments": [[e.moderator, e.n_per_cell] for e in self.design.experiments],
+                "items": list(self.design.items), "scale_points": self.design.scale_points,
+                "respondent_sd": sim.respondent_sd, "cutpoints": list(sim.cutpoints),
+                "item_shift": sim.item_shift, "effects": sim.effects,
+            },
+            "scenarios": {s.name: {"effects": [list(e) for e in s.effects], "n_per_cell": s.n_per_cell}
+                          for s in self.scenarios},
+        }
+
+    def fingerprint_json(self) -> str:
+        return json.dumps(self.fingerprint(), sort_keys=True, indent=1)

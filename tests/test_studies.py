@@ -1,0 +1,289 @@
+"""paradox.studies: simulation studies on Dask distributed.
+
+The expensive tests share one small study (2 scenarios x 2 replicates, the Gaussian cell model, which
+compiles once per worker) and run it three ways: half of it on a LocalCluster of 1 worker, the rest on a
+real `dask scheduler` with two `dask worker` processes started here (a resume), and all of it in one go
+on a LocalCluster of 2 workers. The rows must agree task by task: seeds come from the task, not from the
+worker or the order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from paradox.design import RECOVERY_LEVELS
+from paradox.settings import SamplerSettings
+from paradox.studies import (GaussianCells, IntegratedOrdinal, ResultStore, Scenario, Study, StudyMismatch,
+                             design_for, run_study, task_seeds, true_deltas)
+from paradox.studies.fit_task import TIMING_COLUMNS
+
+DASK = Path(sys.executable).with_name("dask")
+#: Generous bounds for a loaded 2-core machine (a worker's first model compiles with a cold cache).
+CLUSTER_TIMEOUT = 120
+
+
+def _settings(**sizes) -> SamplerSettings:
+    env = {"PARADOX_MODE": "fast", **{k: v for k, v in os.environ.items() if k == "PARADOX_SEED"}}
+    return SamplerSettings.from_env(env).with_(**sizes)
+
+
+def _study(design, replicates: int, method=GaussianCells(), name: str = "test") -> Study:
+    return Study(name=name, design=design, replicates=replicates, method=method,
+                 scenarios=(Scenario.uniform("null", design, 0.0, 0.0), Scenario.uniform("claim", design, 0.8, -0.8)),
+                 settings=_settings(draws=200, tune=200, chains=2))
+
+
+# --- cheap: no sampling ---------------------------------------------------------------------------------
+
+def test_task_seeds_depend_on_the_task_only(design):
+    tasks = _study(design, 3).tasks()
+    assert len({(t.data_seed, t.sampler_seed) for t in tasks}) == len(tasks) == 6
+    other_method = {t.key: t for t in _study(design, 5, method=IntegratedOrdinal(pooled=False)).tasks()}
+    for task in tasks:  # more replicates, another method: the same task has the same seeds
+        assert (other_method[task.key].data_seed, other_method[task.key].sampler_seed) == (task.data_seed, task.sampler_seed)
+    assert task_seeds(1, "null", 0) != task_seeds(2, "null", 0)
+    assert [t.replicate for t in tasks] == [0, 0, 1, 1, 2, 2]  # replicate-major
+
+
+def test_a_scenario_replaces_the_effects_and_nothing_else(design):
+    changed = design_for(design, Scenario("one", (("severity", 0.3, -0.2),)))
+    assert changed.simulation.effects["severity"] == dict(zip(RECOVERY_LEVELS, (0.3, -0.2)))
+    assert changed.simulation.effects["stability"] == design.simulation.effects["stability"]
+    assert changed.experiments == design.experiments and changed.simulation.cutpoints == design.simulation.cutpoints
+    smaller = design_for(design, Scenario("small", (), n_per_cell=20))
+    assert [e.n_per_cell for e in smaller.experiments] == [20] * len(design.experiments)
+    assert smaller.simulation.effects == design.simulation.effects
+    with pytest.raises(ValueError, match="moderators the design does not have.*'sever'"):
+        design_for(design, Scenario("typo", (("sever", 0.3, -0.2),)))
+    with pytest.raises(ValueError, match="names the files of the result store"):
+        Scenario("a/b", ())
+
+
+def test_true_deltas_in_scale_points(design):
+    null = true_deltas(design_for(design, Scenario.uniform("null", design, 0.0, 0.0)), "points")
+    assert all(v == (0.0, 0.0) for v in null.values())
+    claim = true_deltas(design_for(design, Scenario.uniform("claim", design, 0.8, -0.8)), "points")
+    fav, unfav = claim["severity"]
+    # Each of the 6 thresholds passed with probability at most 1/4 more per logit: a shift of 0.8 logits
+    # moves the mean answer by less than 6 * 0.8 / 4 = 1.2 points, in its own direction.
+    assert 0 < fav < 1.2 and -1.2 < unfav < 0
+
+
+def test_store_refuses_another_study_and_a_second_write(design, tmp_path):
+    study = _study(design, 2)
+    store = ResultStore(tmp_path, study)
+    task = study.tasks()[0]
+    store.write(task, [{"scenario": task.scenario, "replicate": 0, "moderator": "m"}])
+    with pytest.raises(FileExistsError, match="fitted twice"):
+        store.write(task, [{}])
+    assert ResultStore(tmp_path, _study(design, 7)).done() == {task.key}  # more replicates: same study
+    with pytest.raises(StudyMismatch, match="different study"):
+        ResultStore(tmp_path, _study(design, 2, method=GaussianCells(pooled=False)))
+    assert not list(tmp_path.rglob("*.partial"))
+
+
+def test_importing_studies_leaves_pytensor_unimported():
+    """Workers unpickle tasks (importing paradox.studies) before they claim a compile directory."""
+    code = "import sys, paradox.studies; print('pytensor' in sys.modules, 'pymc' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
+
+
+def test_live_processes_never_share_a_compile_directory(tmp_path):
+    code = ("import os, sys, time; from paradox.studies.compiledir import claim_compile_dir; "
+            "print(claim_compile_dir(), os.environ['PYTENSOR_FLAGS'], flush=True); time.sleep(float(sys.argv[1]))")
+    env = {**os.environ, "PYTENSOR_FLAGS": f"base_compiledir={tmp_path},floatX=float64"}
+    first = subprocess.Popen([sys.executable, "-c", code, "30"], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        claimed_first = first.stdout.readline().split()
+        claimed_second = subprocess.run([sys.executable, "-c", code, "0"], capture_output=True, text=True,
+                                        env=env, check=True).stdout.split()
+    finally:
+        first.kill()
+        first.wait()
+    assert claimed_first[0] == str(tmp_path / "dask-worker-0") and claimed_second[0] == str(tmp_path / "dask-worker-1")
+    assert claimed_second[1] == f"base_compiledir={tmp_path / 'dask-worker-1'},floatX=float64"
+    later = subprocess.run([sys.executable, "-c", code, "0"], capture_output=True, text=True, env=env, check=True)
+    assert later.stdout.split()[0] == str(tmp_path / "dask-worker-0")  # freed by the dead process: reused
+
+
+# --- a real cluster ---------------------------------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def dask_cluster(logs: Path):
+    """`dask scheduler` and two `dask worker` processes on localhost, one thread each; torn down after."""
+    from distributed import Client
+
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    port = address.rsplit(":", 1)[1]
+    processes = []
+
+    def start(name, *args):
+        with open(logs / f"{name}.log", "w") as log:
+            processes.append(subprocess.Popen([str(DASK), *args], stdout=log, stderr=subprocess.STDOUT,
+                                              start_new_session=True))
+
+    try:
+        start("scheduler", "scheduler", "--host", "127.0.0.1", "--port", port, "--no-dashboard")
+        for i in range(2):
+            start(f"worker-{i}", "worker", address, "--nthreads", "1", "--nworkers", "1", "--no-dashboard",
+                  "--name", f"w{i}", "--host", "127.0.0.1")
+        with Client(address, timeout=CLUSTER_TIMEOUT) as client:
+            client.wait_for_workers(2, timeout=CLUSTER_TIMEOUT)
+        yield address
+    except Exception:
+        for path in sorted(logs.glob("*.log")):
+            print(f"--- {path.name}\n{path.read_text()[-3000:]}")
+        raise
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+@pytest.fixture(scope="module")
+def runs(design, tmp_path_factory):
+    """The same study in one go on the dask CLI cluster, and resumed: half on a 2-worker LocalCluster, the
+    rest on a 1-worker one. The CLI cluster is gone before the LocalClusters start, so their workers reuse
+    its compile directories (warm caches) instead of compiling cold ones."""
+    resumed, one_go = tmp_path_factory.mktemp("resumed"), tmp_path_factory.mktemp("one-go")
+    with dask_cluster(tmp_path_factory.mktemp("dask-logs")) as address:
+        whole = run_study(_study(design, 2), one_go, scheduler=address, progress=False)
+    again = run_study(_study(design, 2), one_go, workers=2, progress=False)
+    first_half = run_study(_study(design, 1), resumed, workers=2, progress=False)
+    rest = run_study(_study(design, 2), resumed, workers=1, progress=False)
+    return first_half, rest, whole, again
+
+
+def test_resume_fits_each_task_once(runs):
+    first_half, rest, whole, again = runs
+    assert sorted(first_half.fitted) == ["claim__r00000", "null__r00000"] and not first_half.skipped
+    assert sorted(rest.skipped) == sorted(first_half.fitted)
+    assert sorted(rest.fitted) == ["claim__r00001", "null__r00001"]
+    assert sorted(whole.fitted) == sorted(first_half.fitted + rest.fitted)
+    assert again.fitted == [] and sorted(again.skipped) == sorted(whole.fitted)  # nothing refitted
+    assert not list(whole.store.directory.rglob("*.partial"))
+
+
+def test_rows_do_not_depend_on_workers_or_resuming(runs, design):
+    first_half, rest, whole, _ = runs
+    resumed, one_go = rest.table(), whole.table()
+    assert len(one_go) == 4 * len(design.moderators)
+    # Each task ran in different worker processes in the two runs (dask CLI workers; a 2-worker, then a
+    # 1-worker LocalCluster), so nothing below can agree by running in the same process.
+    exact = ["scenario", "replicate", "moderator", "data_seed", "sampler_seed", "verdict", "covers_fav",
+             "covers_unfav", "divergences", "true_delta_fav", "true_delta_unfav"]
+    pd.testing.assert_frame_equal(resumed[exact], one_go[exact])
+    numbers = [c for c in one_go.columns if c not in exact + list(TIMING_COLUMNS) + ["study", "method"]]
+    # Equal up to rounding: numba code compiled afresh and code loaded from its cache can differ in the last
+    # bits (README, "Where randomness is decided"), and 400 MCMC iterations carry that to 1e-9 - 1e-5 here
+    # (measured: 2e-6 in a posterior mean, 5e-5 in an R-hat, when one run compiled cold and the other not).
+    np.testing.assert_allclose(resumed[numbers].to_numpy(float), one_go[numbers].to_numpy(float), rtol=1e-3, atol=1e-6)
+
+
+def test_each_worker_compiles_once(runs):
+    _, _, whole, _ = runs
+    per_task = whole.table().drop_duplicates(["scenario", "replicate"])
+    compiled = per_task.groupby("worker")["compiled"].sum()
+    assert (compiled == 1).all(), compiled  # every other fit on a worker reused its compiled model
+    reused = per_task[~per_task["compiled"]]
+    assert len(reused) == 4 - len(compiled) >= 2
+    assert (reused["prepare_s"] < per_task[per_task["compiled"]]["prepare_s"].min()).all()
+
+
+def test_rows_are_sound(runs):
+    table = runs[2].table()
+    claim, null = table[table["scenario"] == "claim"], table[table["scenario"] == "null"]
+    assert (null["true_delta_fav"] == 0).all() and (claim["true_delta_fav"] > 0).all()
+    for short in ("fav", "unfav"):
+        assert (table[f"delta_{short}_lower"] < table[f"delta_{short}_mean"]).all()
+        assert (table[f"delta_{short}_mean"] < table[f"delta_{short}_upper"]).all()
+        within = (table[f"delta_{short}_lower"] <= table[f"true_delta_{short}"]) & (
+            table[f"true_delta_{short}"] <= table[f"delta_{short}_upper"])
+        assert (within == table[f"covers_{short}"]).all()
+    assert set(table["verdict"]) <= {"claim holds", "paradox at both levels", "moderation without a paradox",
+                                     "no paradox", "inconclusive"}
+    assert ((table["p_claim"] >= 0) & (table["p_claim"] <= 1)).all()
+    stored = json.loads(next((runs[2].store.directory / "rows").glob("*.json")).read_text())
+    assert len(stored) == 4 and {"draws", "posterior"}.isdisjoint(stored[0])  # small rows, no draws
+
+
+# --- slow ---------------------------------------------------------------------------------------------------
+
+DRIVER = """
+import sys
+from paradox.design import load_design
+from paradox.settings import SamplerSettings
+from paradox.studies import GaussianCells, Scenario, Study, StudyInterrupted, run_study
+if __name__ == "__main__":
+    design = load_design()
+    study = Study(name="ctrl-c", design=design, replicates=200, method=GaussianCells(),
+                  scenarios=(Scenario.uniform("null", design, 0.0, 0.0),),
+                  settings=SamplerSettings(draws=500, tune=500, chains=2))
+    try:
+        run_study(study, sys.argv[1], workers=1, progress=False)
+    except StudyInterrupted as stop:
+        print(stop, file=sys.stderr)
+        sys.exit(130)
+"""
+
+
+@pytest.mark.slow
+def test_ctrl_c_keeps_finished_rows_and_resumes(tmp_path):
+    out = tmp_path / "study"
+    script = tmp_path / "driver.py"
+    script.write_text(DRIVER)
+    process = subprocess.Popen([sys.executable, str(script), str(out)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        deadline = time.monotonic() + 300
+        while len(list((out / "rows").glob("*.json"))) < 2:  # the signal comes after real fits, never on a timer
+            assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+            time.sleep(0.2)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 130, stderr
+    assert "run the same study again to resume" in stderr
+    kept = list((out / "rows").glob("*.json"))
+    assert 2 <= len(kept) < 200 and not list(out.rglob("*.partial"))
+    for path in kept:
+        assert len(json.loads(path.read_text())) == 4
+
+
+@pytest.mark.slow
+def test_the_srp_integrated_model_runs_as_a_study(design, tmp_path):
+    """Over the design's pattern grid the counts are pm.Data: one worker compiles once for both surveys."""
+    study = _study(design, 1, method=IntegratedOrdinal())
+    table = run_study(study, tmp_path, workers=1, progress=False).table()
+    assert len(table) == 2 * len(design.moderators)
+    assert table.drop_duplicates(["scenario", "replicate"])["compiled"].tolist() == [True, False]
+    claim = table[table["scenario"] == "claim"]
+    assert (claim["true_delta_fav"] == 0.8).all() and (claim["delta_fav_mean"] > 0).all()
