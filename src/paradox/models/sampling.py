@@ -95,12 +95,28 @@ def sample_prior_predictive(model: pm.Model, settings: SamplerSettings, draws: i
     return cached("prior_predictive", model, settings, run, {"draws": draws})
 
 
-def sample_posterior_predictive(model: pm.Model, idata: xr.DataTree, settings: SamplerSettings) -> xr.DataTree:
+#: Posterior draws a predictive check uses at most (evenly thinned): its bands are quantiles of a few
+#: hundred replicated surveys; predicting from every draw (10,000 in full mode) cost minutes for nothing.
+PREDICTIVE_DRAWS = 500
+
+
+def thinned(idata: xr.DataTree, max_draws: int = PREDICTIVE_DRAWS) -> xr.DataTree:
+    """The posterior with every k-th draw of each chain, at most about max_draws in all."""
+    posterior = idata["posterior"].to_dataset()
+    step = max(1, -(-posterior.sizes["chain"] * posterior.sizes["draw"] // max_draws))
+    return xr.DataTree.from_dict({"posterior": posterior.isel(draw=slice(None, None, step))})
+
+
+def sample_posterior_predictive(model: pm.Model, idata: xr.DataTree, settings: SamplerSettings,
+                                max_draws: int = PREDICTIVE_DRAWS) -> xr.DataTree:
+    """Replicated data from at most max_draws posterior draws (`thinned`)."""
+    posterior = thinned(idata, max_draws)
+
     def run() -> xr.DataTree:
         with model:
-            return pm.sample_posterior_predictive(idata, random_seed=settings.seed, progressbar=False)
+            return pm.sample_posterior_predictive(posterior, random_seed=settings.seed, progressbar=False)
 
-    return cached("posterior_predictive", model, settings, run, {"posterior": datatree_fingerprint(idata)})
+    return cached("posterior_predictive", model, settings, run, {"posterior": datatree_fingerprint(posterior)})
 
 
 #: Dims of nuisance parameters left out of the checks by default: with hundreds of
