@@ -20,8 +20,10 @@ import argparse
 import contextlib
 import dataclasses
 import difflib
+import hashlib
 import json
 import logging
+import os
 import textwrap
 import time
 import warnings
@@ -639,8 +641,14 @@ def _json_default(value):
 def run_record(result: FitResult) -> dict:
     """What was fitted, to what, how, and whether it converged (run.json)."""
     s = result.settings
+    data = describe(result.survey)
+    source = Path(str(data["file"]))
+    if source.is_file():
+        # No machine's absolute path in a results file: relative to where the command ran, and a checksum.
+        data["file"] = os.path.relpath(source.resolve(), Path.cwd())
+        data["sha256"] = hashlib.sha256(source.read_bytes()).hexdigest()
     return {
-        "data": describe(result.survey),
+        "data": data,
         "model": {"family": result.config.model, "link": result.config.link if result.config.model == "ordinal" else None,
                   "parameters": result.regression.parameters, "likelihood_rows": result.regression.n_likelihood_rows,
                   "collapsed": result.regression.collapsed,
