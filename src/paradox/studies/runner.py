@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from distributed import Client, LocalCluster, as_completed
-from tqdm.auto import tqdm
+from tqdm import tqdm  # not tqdm.auto: in Jupyter it warns on import without ipywidgets
 
 from paradox.studies.fit_task import fit_task
 from paradox.studies.store import ResultStore
