@@ -1,4 +1,4 @@
-"""How many Gauss-Hermite nodes and Newton steps the integrated SRP model needs (paradox.models.quadrature).
+"""How many trapezoid nodes the integrated SRP model needs (paradox.models.quadrature).
 
 On the grid of tests/test_quadrature.py (respondent SD in {0.5, 1, 2, 3, 4, 5} x items in {1, 3, 6, 10} x
 two cutpoint sets x three cell shifts x eight answer patterns: all top, all bottom, all middle, random,
@@ -40,7 +40,17 @@ def accuracy(rules) -> dict:
     return worst
 
 
-def srp_grid_cost(nodes: int, mode_steps: int, repeats: int = 200) -> float:
+def worst_by_items() -> dict:
+    """The default rule's largest |error| per item count, with the nodes it used."""
+    worst = {}
+    for case in cases():
+        n_items = case[0].shape[1]
+        error = np.abs(quadrature.pattern_loglik_numpy(*case) - quadrature.pattern_loglik_scipy(*case)).max()
+        worst[n_items] = max(worst.get(n_items, 0.0), error)
+    return {n: (quadrature.nodes_for(n), e) for n, e in worst.items()}
+
+
+def srp_grid_cost(nodes: int | None = None, repeats: int = 200) -> float:
     """Seconds per log-likelihood + gradient over the full SRP pattern grid, numba-compiled."""
     import pytensor
     import pytensor.tensor as pt
@@ -49,8 +59,7 @@ def srp_grid_cost(nodes: int, mode_steps: int, repeats: int = 200) -> float:
     group = np.repeat(np.arange(12), 7**3)
     cut, shift, sd = pt.matrix("cut"), pt.vector("shift"), pt.scalar("sd")
     counts = np.random.default_rng(1).poisson(0.25, len(answers)).astype(float)
-    logp = pt.dot(counts, quadrature.pattern_loglik(answers, group, cut, shift, sd, nodes=nodes,
-                                                     mode_steps=mode_steps))
+    logp = pt.dot(counts, quadrature.pattern_loglik(answers, group, cut, shift, sd, nodes=nodes))
     fn = pytensor.function([cut, shift, sd], [logp, *pytensor.grad(logp, [cut, shift, sd])], mode="NUMBA")
     args = (np.tile(DESIGN_CUTS, (3, 1)) * 1.5, np.linspace(-1, 1, 12), 3.0)
     fn(*args)
@@ -93,13 +102,15 @@ if __name__ == "__main__":
 
     rules = {f"fixed Gauss-Hermite, {n} nodes": (quadrature.pattern_loglik_gauss_hermite, {"nodes": n})
              for n in (24, 48)}
-    rules.update({f"window, {n} nodes, {m} mode steps": (quadrature.pattern_loglik_numpy,
-                                                          {"nodes": n, "mode_steps": m})
-                  for n in (12, 16, 20, 24, 28) for m in (8, 12)})
+    rules.update({f"trapezoid, {n} nodes": (quadrature.pattern_loglik_numpy, {"nodes": n})
+                  for n in (61, 81, 101, 121, 141)})
+    rules["trapezoid, nodes_for(items)"] = (quadrature.pattern_loglik_numpy, {})
     if "--cost-only" not in sys.argv:
         for name, error in accuracy(rules).items():
             print(f"{name:36s} max |error| {error:.2e}")
+        for n_items, (nodes, error) in worst_by_items().items():
+            print(f"default rule, {n_items:2d} items ({nodes} nodes): max |error| {error:.2e}")
     if "--cost" in sys.argv or "--cost-only" in sys.argv:
         print(f"old rule (24 fixed nodes, table + gather): {1e3 * old_rule_cost():.2f} ms per logp+grad")
-        for nodes, steps in [(16, 12), (20, 12), (24, 12)]:
-            print(f"window, {nodes} nodes, {steps} mode steps: {1e3 * srp_grid_cost(nodes, steps):.2f} ms per logp+grad")
+        for nodes in (61, 81, 121):
+            print(f"trapezoid, {nodes} nodes: {1e3 * srp_grid_cost(nodes):.2f} ms per logp+grad")

@@ -49,13 +49,24 @@ def reference():
 
 @pytest.fixture(scope="module")
 def compiled():
-    """The pytensor expression, compiled once with every input symbolic: (answers, group, cutpoints, shift,
-    sd, counts) -> log L per pattern, and the gradient of counts . log L in cutpoints, shift and sd."""
-    answers, group = pt.lmatrix("answers"), pt.lvector("group")
-    cutpoints, shift, sd, counts = pt.dmatrix("cutpoints"), pt.dvector("shift"), pt.dscalar("sd"), pt.dvector("n")
-    loglik = quadrature.pattern_loglik(answers, group, cutpoints, shift, sd)
-    gradient = pytensor.grad(pt.dot(counts, loglik), [cutpoints, shift, sd])
-    return pytensor.function([answers, group, cutpoints, shift, sd, counts], [loglik, *gradient])
+    """The pytensor expression, compiled once per item count with every other input symbolic: (answers,
+    group, cutpoints, shift, sd, counts) -> log L per pattern, and the gradient of counts . log L in
+    cutpoints, shift and sd. The item count is static, as in the model: it sets the number of nodes."""
+    functions = {}
+
+    def function(n_items):
+        if n_items not in functions:
+            answers, group = pt.tensor("answers", dtype="int64", shape=(None, n_items)), pt.lvector("group")
+            cutpoints, shift, sd, counts = pt.dmatrix("cutpoints"), pt.dvector("shift"), pt.dscalar("sd"), pt.dvector("n")
+            loglik = quadrature.pattern_loglik(answers, group, cutpoints, shift, sd)
+            gradient = pytensor.grad(pt.dot(counts, loglik), [cutpoints, shift, sd])
+            functions[n_items] = pytensor.function([answers, group, cutpoints, shift, sd, counts], [loglik, *gradient])
+        return functions[n_items]
+
+    def call(answers, group, cutpoints, shift, sd, counts):
+        return function(answers.shape[1])(answers, group, cutpoints, shift, sd, counts)
+
+    return call
 
 
 def test_scipy_reference_is_right_where_the_answer_is_known():
@@ -72,13 +83,22 @@ def test_numpy_rule_within_tolerance_of_scipy_on_the_whole_grid(reference):
 
 
 def test_compiled_rule_within_tolerance_of_scipy_on_the_whole_grid(reference, compiled):
-    """The graph the model uses. It agrees with the NumPy code to about 1e-4, not to rounding: pytensor's
-    rewrites change the last bits, which can change a bisection step and so where the window lies."""
+    """The graph the model uses: the same rule as the NumPy code, so the same numbers up to rounding."""
     for case, ref in zip(grid(), reference):
         answers, group, cutpoints, shift, sd = case
         value = compiled(answers, group, cutpoints, shift, sd, np.ones(len(answers)))[0]
         assert np.abs(value - ref).max() < TOLERANCE, f"sd {sd}, {answers.shape[1]} items"
-        assert np.abs(value - quadrature.pattern_loglik_numpy(*case)).max() < 2e-4
+        assert np.abs(value - quadrature.pattern_loglik_numpy(*case)).max() < 1e-9
+
+
+def test_nodes_follow_the_number_of_items():
+    """Narrower peaks with more items: more nodes, and an answer matrix without a known item count is refused
+    rather than given a default that may be too coarse."""
+    assert quadrature.nodes_for(1) < quadrature.nodes_for(3) < quadrature.nodes_for(10)
+    assert all(quadrature.nodes_for(n) % 2 == 1 for n in range(1, 12))
+    with pytest.raises(ValueError, match="static number of items"):
+        quadrature.pattern_loglik(pt.lmatrix("answers"), pt.lvector("group"), pt.dmatrix("c"), pt.dvector("s"),
+                                  pt.dscalar("sd"))
 
 
 def test_fixed_gauss_hermite_fails_the_same_bound(reference):
@@ -94,8 +114,8 @@ def test_fixed_gauss_hermite_fails_the_same_bound(reference):
 
 
 def test_gradient_equals_the_derivative_of_the_exact_integral(compiled):
-    """The window is disconnected from the gradient; the gradient of the log-likelihood is still that of the
-    integral itself: checked against central differences of scipy's quadrature, parameter by parameter."""
+    """The gradient of the rule is that of the integral itself: checked against central differences of
+    scipy's quadrature, parameter by parameter."""
     answers = np.array([[6, 6, 5], [0, 0, 1], [3, 3, 3], [2, 4, 7], [0, 6, 0], [5, 6, 4]])
     group = np.array([0, 1, 2, 0, 1, 2])
     counts = np.array([3.0, 1.0, 2.0, 1.0, 1.0, 4.0])

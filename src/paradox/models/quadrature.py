@@ -6,26 +6,26 @@ eta = shift[group] + sd * z and z ~ N(0, 1) the respondent's intercept. Integrat
 
     L(pattern) = integral of exp(f(z)) dz,   f(z) = sum_i log P(answer_i | shift + sd * z) + log N(z; 0, 1).
 
-Fixed Gauss-Hermite nodes in z miss this once sd is large (3-5 logits, a scale with Cronbach's alpha
-near 0.9): a pattern's integrand is then a narrow peak away from 0 that falls between the nodes.
-Adaptive Gauss-Hermite (nodes centred at the mode, scaled by the curvature there) was tried and
-measured first; it fails too, because at large sd the integrand is far from Gaussian: a plateau with
-steep walls when several items share a wide middle category, a truncated prior behind a cliff when the
-answers are at the scale's end (21 adaptive nodes: errors up to 0.44 in log L at sd 5;
-benchmarks/quadrature_accuracy.py). What works for every shape, since f is concave:
+The rule: the trapezoid rule on equally spaced nodes in z across [-REACH, REACH], the same nodes for every
+pattern. For a smooth integrand that has vanished at both ends, the trapezoid rule converges exponentially
+in the node spacing h: its error falls like exp(-2 pi d / h), d the half-width of the strip around the real
+line where the integrand stays analytic and small. The poles nearest the line are those of the logistic CDF,
+at imaginary distance pi / sd in z, and the integrand's size in the strip grows with the number of items,
+so what a pattern needs is h small against 1 / (sd sqrt(items)), not nodes placed where its peak is
+(`nodes_for`). Measured against scipy's adaptive quadrature over the grid of tests/test_quadrature.py
+(SD 0.5-5 x 1-10 items x extreme, mixed and partly unanswered patterns; benchmarks/quadrature_accuracy.py):
+largest error in log L per pattern below 6e-5 for every item count, always at SD 5, the narrowest peaks;
+the reach of 8 loses nothing measurable (the prior's mass beyond it is 1e-15).
 
-1. the mode of f, by Newton's method safeguarded by bisection (f' is decreasing, so a bracket
-   [lower, upper] with f' > 0 at lower and f' < 0 at upper always holds the mode; plain Newton cycles on
-   these saturating functions);
-2. the two points where f has fallen by WINDOW_DEPTH below its maximum, by the same safeguarded Newton;
-3. the trapezoid rule with NODES equally spaced nodes across that window. For a smooth integrand that
-   has decayed to exp(-WINDOW_DEPTH) at both ends, the trapezoid rule converges exponentially in the
-   number of nodes, whatever the shape in between.
+Because the nodes are shared, the work splits in two: P(answer | node) once per (group, item, answer, node),
+a small table of G x I x (K + 1) x nodes from one exp each, and, per pattern, a gather of its items' rows of
+that table, their product and one dot product with the weights. The previous rule found a window around
+each pattern's peak by Newton steps inside the graph and cost 2.5 times as much per gradient
+(benchmarks/quadrature_accuracy.py --cost).
 
-The integral does not depend on where the window lies once it holds the mass, so the window enters the
-graph through `disconnected_grad` (no gradient flows through the Newton steps): the gradient is that of
-the trapezoid rule with its nodes held where they are (tests/test_quadrature.py checks it against
-finite differences).
+Fixed Gauss-Hermite nodes (`pattern_loglik_gauss_hermite`, the first rule) fail at large sd because 24 or 48
+nodes spread over the prior leave gaps wider than a peak of width 1 / (sd sqrt(I)); equally spaced nodes
+at the spacing above do not.
 
 `pattern_loglik` is the pytensor expression (used by `paradox.models.srp`); `pattern_loglik_numpy` is the
 same code run on NumPy, and `pattern_loglik_scipy` the independent reference (scipy's adaptive quadrature,
@@ -37,171 +37,103 @@ from __future__ import annotations
 
 import numpy as np
 import pytensor.tensor as pt
-from pytensor.gradient import disconnected_grad
 from scipy import integrate, optimize
 from scipy.special import expit, logsumexp
 
-#: Chosen on benchmarks/quadrature_accuracy.py: the largest error in log L per pattern against
-#: scipy.integrate.quad over SD 0.5-5 x 1-10 items x extreme, mixed and partly unanswered patterns (the grid
-#: of tests/test_quadrature.py), with depth 10 and 2 edge steps: 16 nodes 4e-4 to 8e-4, 20 nodes 5e-5
-#: (12 mode steps) to 1.2e-4 (8 steps), 24 nodes 7e-6. 20 nodes keep a tenfold margin under the 1e-3 the
-#: issue asks for. Newton steps run forwards only (no gradient), so a few more cost little.
-NODES = 20
-#: log of how far below its peak the integrand is cut off at each end of the window.
-WINDOW_DEPTH = 10.0
-#: Newton steps to the mode (safeguarded) and from outside to each end of the window.
-MODE_STEPS = 12
-EDGE_STEPS = 2
+#: The nodes span [-REACH, REACH] in z, the respondent's intercept in prior SDs.
+REACH = 8.0
+#: Node spacing: a pattern's peak narrows like 1 / (sd sqrt(items)), so the spacing shrinks with the square
+#: root of the number of items. Chosen on benchmarks/quadrature_accuracy.py: largest error in log L on the
+#: grid of tests/test_quadrature.py, per item count, 1e-5 (1 item, 65 nodes), 5e-5 (3 items, 81 nodes),
+#: 3e-5 (6, 113), 2e-5 (10, 145): at least 15 times under the 1e-3 per pattern the tests ask for.
+SPACING = 0.35
+MAX_SPACING = 0.25
+
+
+def nodes_for(n_items: int) -> int:
+    """How many nodes the rule uses for patterns of n_items items (odd, so that z = 0 is a node)."""
+    spacing = min(MAX_SPACING, SPACING / np.sqrt(n_items))
+    return 2 * int(np.ceil(REACH / spacing)) + 1
 
 
 class _NumPy:
-    where = staticmethod(np.where)
+    concatenate = staticmethod(np.concatenate)
     arange = staticmethod(np.arange)
-    sigmoid = staticmethod(expit)
-    sqrt = staticmethod(np.sqrt)
+    ones_like = staticmethod(np.ones_like)
+    clip = staticmethod(np.clip)
     log = staticmethod(np.log)
-    log1p = staticmethod(np.log1p)
+    expm1 = staticmethod(np.expm1)
     exp = staticmethod(np.exp)
-    minimum = staticmethod(np.minimum)
     maximum = staticmethod(np.maximum)
-    logsumexp = staticmethod(logsumexp)
-
-    @staticmethod
-    def softplus(x):
-        return np.logaddexp(0.0, x)
-
-    @staticmethod
-    def fixed(x):
-        return x
-
-    @staticmethod
-    def as_float(x):
-        return np.asarray(x, dtype=float)
-
-    @staticmethod
-    def clip_index(x, upper):
-        return np.clip(x, 0, upper)
+    dot = staticmethod(np.dot)
+    prod = staticmethod(np.prod)
 
 
 class _PyTensor:
-    where = staticmethod(pt.switch)
+    concatenate = staticmethod(pt.concatenate)
     arange = staticmethod(pt.arange)
-    sigmoid = staticmethod(pt.sigmoid)
-    softplus = staticmethod(pt.softplus)
-    sqrt = staticmethod(pt.sqrt)
+    ones_like = staticmethod(pt.ones_like)
+    clip = staticmethod(pt.clip)
     log = staticmethod(pt.log)
-    log1p = staticmethod(pt.log1p)
+    expm1 = staticmethod(pt.expm1)
     exp = staticmethod(pt.exp)
-    minimum = staticmethod(pt.minimum)
     maximum = staticmethod(pt.maximum)
-    fixed = staticmethod(disconnected_grad)
+    dot = staticmethod(pt.dot)
 
     @staticmethod
-    def logsumexp(x, axis):
-        return pt.logsumexp(x, axis=axis)
-
-    @staticmethod
-    def as_float(x):
-        return pt.cast(x, "float64")
-
-    @staticmethod
-    def clip_index(x, upper):
-        return pt.clip(x, 0, upper)
+    def prod(x, axis):
+        return pt.prod(x, axis=axis, no_zeros_in_input=True)  # the floor in _loglik: no factor is 0
 
 
-def _safeguarded_newton(xp, function, lower, upper, start, steps):
-    """Root of a decreasing function ((value, slope) = function(z)) inside [lower, upper], where
-    value(lower) > 0 > value(upper): Newton's step when it stays inside the bracket and at least halves
-    the previous step, else bisection (rtsafe, Numerical Recipes 9.4). Plain Newton two-cycles here."""
-    z, last = start, upper - lower
-    for _ in range(steps):
-        value, slope = function(z)
-        lower, upper = xp.where(value > 0, z, lower), xp.where(value > 0, upper, z)
-        step = -value / slope
-        newton = (z + step > lower) * (z + step < upper) * (abs(step) < 0.5 * abs(last))
-        new = xp.where(newton, z + step, 0.5 * (lower + upper))
-        z, last = new, new - z
-    return z
-
-
-def _loglik(xp, answers, group, cutpoints, shift, sd, nodes, mode_steps, edge_steps, depth):
+def _loglik(xp, answers, group, cutpoints, shift, sd, nodes, reach):
     """The quadrature, written once for NumPy and pytensor (xp: _NumPy or _PyTensor)."""
-    n_cut = cutpoints.shape[1]
-    items = xp.arange(answers.shape[1])[None, :]
-    has_lo = (answers >= 1) * (answers <= n_cut)
-    has_hi = answers < n_cut
-    lo = xp.where(has_lo, cutpoints[items, xp.clip_index(answers - 1, n_cut - 1)], 0.0)
-    hi = xp.where(has_hi, cutpoints[items, xp.clip_index(answers, n_cut - 1)], 0.0)
-    # log(1 - exp(lo - hi)) of a middle category; the minimum keeps the unused branch finite.
-    gap = xp.where(has_lo * has_hi, xp.log1p(-xp.exp(xp.minimum(lo - hi, -1e-12))), 0.0)
-    has_lo, has_hi = xp.as_float(has_lo), xp.as_float(has_hi)
-    base = shift[group]
-
-    # The window, computed without gradient (see the module docstring).
-    w_sd, w_base, w_lo, w_hi = xp.fixed(sd), xp.fixed(base), xp.fixed(lo), xp.fixed(hi)
-
-    def log_integrand(z):  # f(z) without its constants (the gap and -log sqrt(2 pi))
-        eta = (w_base + w_sd * z)[:, None]
-        return -(has_hi * xp.softplus(eta - w_hi) + has_lo * xp.softplus(w_lo - eta)).sum(axis=1) - 0.5 * z * z
-
-    def slope_and_curvature(z):
-        eta = (w_base + w_sd * z)[:, None]
-        p_lo, p_hi = xp.sigmoid(w_lo - eta), xp.sigmoid(eta - w_hi)
-        slope = w_sd * (has_lo * p_lo - has_hi * p_hi).sum(axis=1) - z
-        curvature = -(w_sd * w_sd) * (has_lo * p_lo * (1 - p_lo) + has_hi * p_hi * (1 - p_hi)).sum(axis=1) - 1.0
-        return slope, curvature
-
-    # The mode: f(mode) >= f(0) and f(z) <= -z^2 / 2 (every log P <= 0), so |mode| <= sqrt(-2 f(0)).
-    bound = xp.sqrt(-2.0 * log_integrand(0.0 * w_base)) + 0.01
-    mode = _safeguarded_newton(xp, slope_and_curvature, -bound, bound, 0.0 * bound, mode_steps)
-    peak = log_integrand(mode)
-    # The window's ends, where f = peak - depth, lie within +-reach: f(z) <= -z^2 / 2.
-    reach = xp.sqrt(2.0 * xp.maximum(depth - peak, depth)) + 1.0
-    width = xp.sqrt(2.0 * depth / -slope_and_curvature(mode)[1])  # the Gaussian guess, a start
-
-    def outer_edge(side):
-        """Where f = peak - depth on one side (+1 right, -1 left), from outside the window inwards:
-        f is concave, so each Newton step from outside lands outside again (the tangent lies above f),
-        and the window only ever errs wide."""
-        guess = mode + side * width
-        slope = slope_and_curvature(guess)[0]
-        outside = (log_integrand(guess) < peak - depth) * (side * slope < 0)
-        z = xp.where(outside, guess, side * reach)
-        for _ in range(edge_steps):
-            z = z - (log_integrand(z) - peak + depth) / slope_and_curvature(z)[0]
-        return z
-
-    left, right = outer_edge(-1.0), outer_edge(1.0)
-    left, right = xp.fixed(left), xp.fixed(right)
-
-    step = (right - left) / (nodes - 1)
-    z = left[:, None] + step[:, None] * np.arange(nodes)[None, :]                  # (pattern, node)
-    eta = base[:, None, None] + sd * z[:, None, :]                                 # (pattern, item, node)
-    log_p = -(has_hi[..., None] * xp.softplus(eta - hi[..., None])
-              + has_lo[..., None] * xp.softplus(lo[..., None] - eta)).sum(axis=1)
-    terms = log_p - 0.5 * z * z
-    return xp.logsumexp(terms, axis=1) + xp.log(step) - 0.5 * np.log(2 * np.pi) + gap.sum(axis=1)
+    if nodes is None:
+        n_items = answers.shape[1] if xp is _NumPy else answers.type.shape[1]
+        if n_items is None:
+            raise ValueError("answers has no static number of items (columns): give nodes= (nodes_for(items))")
+        nodes = nodes_for(n_items)
+    z = np.linspace(-reach, reach, nodes)
+    weight = (z[1] - z[0]) * np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi)         # trapezoid x N(z; 0, 1)
+    n_items, n_categories = cutpoints.shape[0], cutpoints.shape[1] + 1
+    eta = shift[:, None] + sd * z[None, :]                                      # (group, node)
+    # P(answer = k) = F_k (1 - F_(k-1)) (1 - exp(c_(k-1) - c_k)), F_k = F(c_k - eta) = t / (1 + t) and
+    # 1 - F_k = 1 / (1 + t) with t = exp(c_k - eta): a difference of two CDFs as a product, so no
+    # cancellation, from one exp per (group, item, cut, node). The clip keeps t finite far out (t = e^300
+    # is a probability of 1 - 1e-130 either way). The bottom and top categories have one factor each, and
+    # the code K ("unanswered") has P = 1.
+    t = xp.exp(xp.clip(cutpoints[None, :, :, None] - eta[:, None, None, :], -300.0, 300.0))
+    one = xp.ones_like(t[:, :, :1])
+    below, above = t / (1.0 + t), 1.0 / (1.0 + t)                              # F_k, 1 - F_k
+    edge = xp.ones_like(cutpoints[:, :1])
+    gap = xp.concatenate([edge, -xp.expm1(cutpoints[:, :-1] - cutpoints[:, 1:]), edge, edge], axis=1)
+    p = (xp.concatenate([below, one, one], axis=2) * xp.concatenate([one, above, one], axis=2)
+         * gap[None, :, :, None])
+    table = p.reshape((-1, nodes))                                              # (group x item x answer, node)
+    # A pattern's integrand at every node is the product of its items' rows (gathered by one flat index),
+    # its integral one dot product: no exp per pattern and node. The floor keeps the product's gradient
+    # (product / factor) finite where a probability underflows, far from any posterior.
+    row = (group[:, None] * n_items + xp.arange(n_items)[None, :]) * (n_categories + 1) + answers
+    factors = xp.maximum(table[row.flatten()], 1e-300).reshape((answers.shape[0], n_items, nodes))
+    return xp.log(xp.dot(xp.prod(factors, axis=1), weight))
 
 
-def pattern_loglik_numpy(
-    answers, group, cutpoints, shift, sd, *, nodes: int = NODES, mode_steps: int = MODE_STEPS,
-    edge_steps: int = EDGE_STEPS, depth: float = WINDOW_DEPTH,
-) -> np.ndarray:
+def pattern_loglik_numpy(answers, group, cutpoints, shift, sd, *, nodes: int | None = None,
+                         reach: float = REACH) -> np.ndarray:
     """log L of each pattern (see the module docstring). answers: (pattern, item), 0-based, K = unanswered;
-    group: (pattern,) index into shift; cutpoints: (item, K - 1), increasing; sd > 0."""
+    group: (pattern,) index into shift; cutpoints: (item, K - 1), increasing; sd > 0; nodes: by default
+    nodes_for(items)."""
     return _loglik(_NumPy, np.asarray(answers), np.asarray(group), np.asarray(cutpoints, dtype=float),
-                   np.asarray(shift, dtype=float), float(sd), nodes, mode_steps, edge_steps, depth)
+                   np.asarray(shift, dtype=float), float(sd), nodes, reach)
 
 
-def pattern_loglik(
-    answers, group, cutpoints: pt.TensorVariable, shift: pt.TensorVariable, sd: pt.TensorVariable, *,
-    nodes: int = NODES, mode_steps: int = MODE_STEPS, edge_steps: int = EDGE_STEPS, depth: float = WINDOW_DEPTH,
-) -> pt.TensorVariable:
+def pattern_loglik(answers, group, cutpoints: pt.TensorVariable, shift: pt.TensorVariable, sd: pt.TensorVariable,
+                   *, nodes: int | None = None, reach: float = REACH) -> pt.TensorVariable:
     """pattern_loglik_numpy as a pytensor expression, (pattern,). answers and group may be arrays or
-    tensors (pm.Data); cutpoints (item, K - 1) must be increasing (sort them first)."""
+    tensors (pm.Data) -- give nodes= when answers has no static number of columns; cutpoints (item, K - 1)
+    must be increasing (sort them first)."""
     return _loglik(_PyTensor, pt.as_tensor_variable(answers), pt.as_tensor_variable(group),
                    pt.as_tensor_variable(cutpoints), pt.as_tensor_variable(shift), pt.as_tensor_variable(sd),
-                   nodes, mode_steps, edge_steps, depth)
+                   nodes, reach)
 
 
 def pattern_loglik_gauss_hermite(answers, group, cutpoints, shift, sd, nodes: int = 24) -> np.ndarray:
