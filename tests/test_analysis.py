@@ -64,6 +64,8 @@ def test_cli_writes_every_output(housing_run):
     assert set(posterior["posterior"].data_vars) >= {"Infl", "Type", "Cont", "cutpoints"}
     assert list(posterior["posterior"]["Infl"].coords["Infl_level"].values) == ["Medium", "High"]
     assert "posterior_predictive" in posterior.children
+    predictive = posterior["posterior_predictive"]
+    assert predictive.sizes["chain"] * predictive.sizes["draw"] <= analysis.MAX_PREDICTIVE_DRAWS
     run_info = json.loads((out / "run.json").read_text())
     assert run_info["data"]["respondents"] == 1681 and run_info["model"]["likelihood_rows"] == 24
     assert run_info["converged"] is True

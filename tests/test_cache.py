@@ -28,6 +28,25 @@ def test_fingerprint_sees_data_priors_and_structure():
     assert model_fingerprint(_model(prior_sd=2.5)) != base
 
 
+def _data_model(data=(1.0, 2.0, 3.0), data_name="y_obs", rv_name="mu"):
+    with pm.Model() as model:
+        y = pm.Data(data_name, np.array(data))
+        mu = pm.Normal(rv_name, 0, 2)
+        pm.Normal("y", mu, 1, observed=y)
+    return model
+
+
+def test_fingerprint_without_data_values_sees_the_data_shapes_and_names_only():
+    """The studies' compiled-model key: one key for surveys of one design, another for anything else."""
+    base = model_fingerprint(_data_model(), data_values=False)
+    assert model_fingerprint(_data_model(data=(4.0, 5.0, 6.0)), data_values=False) == base
+    assert model_fingerprint(_data_model(data=(4.0, 5.0)), data_values=False) != base
+    assert model_fingerprint(_data_model(data_name="z_obs"), data_values=False) != base
+    assert model_fingerprint(_data_model(rv_name="nu"), data_values=False) != base
+    # the result cache's key sees the values too
+    assert model_fingerprint(_data_model(data=(4.0, 5.0, 6.0))) != model_fingerprint(_data_model())
+
+
 def test_key_depends_on_sampler_settings_but_not_on_mode():
     model = _model()
     key, _ = cache_key("posterior", model, SETTINGS)

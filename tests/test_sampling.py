@@ -6,7 +6,7 @@ import pytensor.tensor as pt
 import pytest
 import xarray as xr
 
-from paradox.models.sampling import ConvergenceError, assert_converged, convergence_report, sample
+from paradox.models.sampling import ConvergenceError, assert_converged, convergence_report, sample, thinned
 from paradox.settings import DEFAULT_NUTS_SAMPLER, SEED, SamplerSettings, output_dirs
 
 
@@ -20,6 +20,18 @@ def test_settings_from_environment():
     assert (custom.draws, custom.seed, custom.tune) == (123, 9, fast.tune)
     with pytest.raises(ValueError, match="PARADOX_MODE"):
         SamplerSettings.from_env({"PARADOX_MODE": "quick"})
+
+
+def test_thinning_keeps_every_kth_draw_of_each_chain_and_at_most_max_draws():
+    draws = xr.Dataset({"mu": (("chain", "draw"), np.arange(4 * 1000.0).reshape(4, 1000))},
+                       coords={"chain": range(4), "draw": range(1000)})
+    tree = xr.DataTree.from_dict({"posterior": draws, "sample_stats": draws})
+    kept = thinned(tree, max_draws=400)["posterior"]
+    assert dict(kept.sizes) == {"chain": 4, "draw": 100}
+    np.testing.assert_array_equal(kept["draw"].values, np.arange(0, 1000, 10))
+    np.testing.assert_array_equal(kept["mu"].values[1], np.arange(1000.0, 2000.0, 10))
+    assert dict(thinned(tree, max_draws=300)["posterior"].sizes) == {"chain": 4, "draw": 72}  # step 14
+    assert dict(thinned(tree, max_draws=10**6)["posterior"].sizes) == {"chain": 4, "draw": 1000}
 
 
 def test_fast_mode_never_writes_the_committed_figures():

@@ -5,12 +5,13 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
+import pymc as pm
 import pytest
 import xarray as xr
 from scipy import stats
 
 from paradox import hypotheses, verdict
-from paradox.data import load_survey
+from paradox.data import load_survey, validate
 from paradox.design import experiment_survey
 from paradox.models import srp
 from paradox.models.sampling import FORWARD_MODE, assert_converged, sample, sample_posterior_predictive
@@ -61,6 +62,33 @@ def test_summary_statistics_likelihood_equals_the_raw_data_likelihood(survey, po
         differences.append(logp_summary(point) - logp_raw(point))
     assert np.ptp(differences) < 1e-8
     assert abs(logp_summary(start) - logp_summary({k: v + 0.3 for k, v in start.items()})) > 1e-3
+
+
+def test_cell_statistics_as_data_give_the_same_log_density_and_refit_another_survey(survey, design):
+    """gaussian_model(..., data_containers=True): the statistics in pm.Data change nothing in the density, and
+    another survey's statistics swapped in give that survey's model (the studies compile it once per worker)."""
+    from paradox.cache import model_fingerprint
+
+    cells = srp.cell_statistics(survey)
+    other = srp.cell_statistics(validate(simulate_survey(design, seed=5), design.survey_spec()))
+    constants = srp.gaussian_model(cells, scale_points=7)
+    containers = srp.gaussian_model(cells, scale_points=7, data_containers=True)
+    assert sorted(v.name for v in containers.data_vars) == sorted(srp.CELL_STATISTICS_DATA)
+    assert model_fingerprint(srp.gaussian_model(other, scale_points=7, data_containers=True), data_values=False) \
+        == model_fingerprint(containers, data_values=False)
+    logp_constants, logp_containers = (m.compile_logp(mode=FORWARD_MODE) for m in (constants, containers))
+    rng = np.random.default_rng(4)
+    start = constants.initial_point()
+    points = [{k: v + rng.normal(0, 0.5, size=np.shape(v)) for k, v in start.items()} for _ in range(4)]
+    np.testing.assert_allclose([logp_containers(p) for p in points], [logp_constants(p) for p in points], rtol=1e-12)
+    with containers:
+        pm.set_data(dict(zip(srp.CELL_STATISTICS_DATA, (other["n"], other["mean"], other["sd"]))))
+    logp_swapped, logp_other = (m.compile_logp(mode=FORWARD_MODE)
+                                for m in (containers, srp.gaussian_model(other, scale_points=7)))
+    np.testing.assert_allclose([logp_swapped(p) for p in points], [logp_other(p) for p in points], rtol=1e-12)
+    assert abs(logp_swapped(points[0]) - logp_constants(points[0])) > 1e-3
+    with pytest.raises(ValueError, match="raw"):
+        srp.gaussian_model(cells, scale_points=7, data_containers=True, raw=srp.respondent_means(survey))
 
 
 def test_welch_from_cell_statistics_matches_scipy_on_raw_data(survey):

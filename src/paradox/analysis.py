@@ -34,7 +34,6 @@ import arviz as az
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import pymc as pm
 import xarray as xr
 import yaml
 
@@ -45,7 +44,7 @@ from paradox.design import CELLS, DEFAULT_DESIGN, Design, decision_from, load_de
 from paradox.errors import InputError
 from paradox.hypotheses import SRPResult, analyse_srp
 from paradox.models.regression import FAMILIES, LINKS, Priors, RegressionModel, RegressionSpec, build_regression
-from paradox.models.sampling import convergence_report, sample, tidy_summary
+from paradox.models.sampling import convergence_report, sample, sample_posterior_predictive, tidy_summary
 from paradox.outputs import output_dir
 from paradox.settings import SamplerSettings
 from paradox.yamlfile import load_yaml
@@ -575,15 +574,12 @@ def fit_survey(data, config, settings: SamplerSettings | None = None) -> FitResu
 
 
 def _add_posterior_predictive(regression: RegressionModel, idata: xr.DataTree, settings: SamplerSettings) -> None:
-    """Posterior predictive draws of the answers, from at most MAX_PREDICTIVE_DRAWS posterior draws."""
-    n_draws = idata["posterior"].sizes["draw"] * idata["posterior"].sizes["chain"]
-    step = int(np.ceil(n_draws / MAX_PREDICTIVE_DRAWS))
-    thinned = idata.isel(draw=slice(None, None, step))
-    with regression.model, _quiet("pymc"), warnings.catch_warnings():
+    """Posterior predictive draws of the answers (the model's one observed variable), from at most
+    MAX_PREDICTIVE_DRAWS posterior draws."""
+    with _quiet("pymc"), warnings.catch_warnings():
         # The Gaussian model's Potential involves sigma alone, which the draws already carry.
         warnings.filterwarnings("ignore", message="The effect of Potentials", category=UserWarning)
-        predictive = pm.sample_posterior_predictive(thinned, var_names=[regression.observed],
-                                                    random_seed=settings.seed, progressbar=False)
+        predictive = sample_posterior_predictive(regression.model, idata, settings, max_draws=MAX_PREDICTIVE_DRAWS)
     idata["posterior_predictive"] = predictive["posterior_predictive"]
 
 

@@ -42,20 +42,28 @@ CACHE_DIR = RESULTS_DIR / "cache"
 _NOT_IN_KEY = {"mode", "cache"}
 
 
-def model_fingerprint(model: pm.Model) -> str:
-    """A hash of the model's log density: its graph, every constant and shared value in it, and its coords."""
+def model_fingerprint(model: pm.Model, data_values: bool = True) -> str:
+    """A hash of the model's log density: its graph, every constant in it, its coords and initial values.
+
+    data_values=True (the result cache): also every value of its pm.Data (shared variables), so that
+    any change of data changes the key. data_values=False (the studies' compiled models): only their
+    dtypes and shapes, so that surveys of one design share a key and one compiled model serves them all.
+    Names are in the key either way: the graph's printout names every variable, the initial values
+    every free variable.
+    """
     digest = hashlib.sha256()
     logp = model.logp()
     digest.update(pytensor.dprint(logp, file="str", id_type="", print_type=True).encode())
     for var in ancestors([logp]):
         if isinstance(var, Constant):
-            value = np.asarray(var.data)
+            value, hashed = np.asarray(var.data), True
         elif isinstance(var, SharedVariable):
-            value = np.asarray(var.get_value())
+            value, hashed = np.asarray(var.get_value()), data_values
         else:
             continue
         digest.update(f"{value.dtype}{value.shape}".encode())
-        digest.update(np.ascontiguousarray(value).tobytes())
+        if hashed:
+            digest.update(np.ascontiguousarray(value).tobytes())
     coords = {name: [str(v) for v in values] for name, values in model.coords.items() if values is not None}
     digest.update(json.dumps(coords, sort_keys=True).encode())
     initial = {rv.name: str(value) for rv, value in model.rvs_to_initial_values.items()}

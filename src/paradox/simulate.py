@@ -32,14 +32,21 @@ def simulate_survey(design: Design, seed: int | None = None) -> pd.DataFrame:
         for cell in CELLS:
             effect = 0.0 if cell == NO_FAILURE else sim.effects[experiment.moderator][cell]
             latent = effect + sim.respondent_sd * rng.standard_normal(experiment.n_per_cell)
-            # Ordered logit: the answer counts how many thresholds latent + logistic noise passes.
-            noisy = latent[:, None] + rng.logistic(size=(experiment.n_per_cell, len(shifts)))
-            answers = 1 + (noisy[:, :, None] > cutpoints[None, None, :] + shifts[None, :, None]).sum(axis=2)
+            answers = ordered_answers(latent, rng.logistic(size=(experiment.n_per_cell, len(shifts))), cutpoints, shifts)
             for answer_row in answers:
                 rows.append((experiment.moderator, cell, experiment.level_of(cell), *answer_row))
     frame = pd.DataFrame(rows, columns=[EXPERIMENT, CELL, LEVEL, *design.items])
     frame.insert(0, RESPONDENT, [f"R{i:04d}" for i in range(1, len(frame) + 1)])
     return frame
+
+
+def ordered_answers(latent: np.ndarray, noise: np.ndarray, cutpoints: np.ndarray, item_shifts: np.ndarray) -> np.ndarray:
+    """Answers (respondents x items, 1 = lowest) of the ordered-logit generator: each answer counts how many
+    of its item's thresholds (cutpoints + the item's shift) the respondent's latent value plus the answer's
+    logistic noise (respondents x items) passes."""
+    noisy = np.asarray(latent)[:, None] + noise
+    thresholds = np.asarray(cutpoints)[None, None, :] + np.asarray(item_shifts)[None, :, None]
+    return 1 + (noisy[:, :, None] > thresholds).sum(axis=2)
 
 
 def write_synthetic_survey(

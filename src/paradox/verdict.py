@@ -43,7 +43,7 @@ DECISION_PROBABILITY = 0.95
 ROPE_LOGIT = 0.18
 #: Its counterpart in scale points, for the Gaussian model and Welch's test: the change in the mean answer
 #: of a 7-point item that a latent shift of 0.18 logits produces in the stand-in's no-failure cell (0.09;
-#: notebook 01 computes it), rounded up.
+#: `paradox.rope.points_for_logits`, shown in notebook 01), rounded up.
 ROPE_POINTS = 0.10
 
 CLAIM = "claim holds"

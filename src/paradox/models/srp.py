@@ -8,7 +8,8 @@ Three ways to estimate the same contrasts, from most to least detailed:
     across experiments when there are several.
 (b) `gaussian_model`: a normal model of each respondent's scale mean, fitted either from the
     raw means or -- exactly the same posterior -- from each cell's n, mean and SD alone, so a
-    published table of cell statistics can be reanalysed.
+    published table of cell statistics can be reanalysed (the statistics as pm.Data on request, so that
+    one compiled model refits many tables of one design).
 (c) `welch_tests`: the classical Welch t-test of each contrast, for comparison.
 
 Dims used throughout: experiment, recovery_level (favourable / unfavourable), cell
@@ -286,6 +287,10 @@ def cell_statistics(survey: Survey) -> pd.DataFrame:
     return table.reindex(order).dropna(how="all").reset_index()
 
 
+#: Names of the pm.Data of gaussian_model(..., data_containers=True): each row's n, mean and SD.
+CELL_STATISTICS_DATA = ("cell_n", "cell_mean_observed", "cell_sd_observed")
+
+
 def gaussian_model(
     cells: pd.DataFrame,
     *,
@@ -293,6 +298,7 @@ def gaussian_model(
     priors: GaussianPriors = GaussianPriors(),
     pooled: bool = True,
     raw: pd.DataFrame | None = None,
+    data_containers: bool = False,
 ) -> pm.Model:
     """Normal model of respondents' scale means with a mean and an SD per cell.
 
@@ -301,7 +307,13 @@ def gaussian_model(
         mean ~ Normal(mu, sigma / sqrt(n)),   (n - 1) sd^2 / sigma^2 ~ ChiSquare(n - 1),
     whose joint density is proportional, in (mu, sigma), to the density of the raw data.
     Pass `raw` (respondent_means) to fit the raw data instead; the posterior is the same.
+
+    data_containers=True holds the statistics in pm.Data (CELL_STATISTICS_DATA: n, mean, sd per row of
+    `cells`) instead of constants: the same posterior, and one compiled model then refits any table with
+    the same experiments and cells in the same order, its statistics swapped in (the simulation studies).
     """
+    if data_containers and raw is not None:
+        raise ValueError("data_containers holds cell statistics; the raw-data model (raw=...) has none")
     experiments = list(dict.fromkeys(cells[EXPERIMENT].astype(str)))
     coords = {"experiment": experiments, "recovery_level": list(LEVELS), "cell": list(CELLS)}
     baseline_mean = priors.baseline_mean if priors.baseline_mean is not None else (1 + scale_points) / 2
@@ -320,12 +332,17 @@ def gaussian_model(
         sigma = pm.HalfNormal("cell_sd", priors.sigma_scale, dims=("experiment", "cell"))
         if raw is None:
             e, c = index(cells)
-            n = cells["n"].to_numpy(dtype=float)
+            n, mean, sd = cells["n"].to_numpy(dtype=float), cells["mean"].to_numpy(), cells["sd"].to_numpy()
             model.add_coord("cell_row", np.arange(len(cells)))
-            pm.Normal("observed_mean", mu[e, c], sigma[e, c] / np.sqrt(n), observed=cells["mean"].to_numpy(), dims="cell_row")
+            root_n = np.sqrt(n)
+            if data_containers:
+                n, mean, sd = (pm.Data(name, values.astype(float), dims="cell_row")
+                               for name, values in zip(CELL_STATISTICS_DATA, (n, mean, sd)))
+                root_n = pt.sqrt(n)
+            pm.Normal("observed_mean", mu[e, c], sigma[e, c] / root_n, observed=mean, dims="cell_row")
             # Chi-square of the sample variance, written as a Gamma on sd^2 itself.
             pm.Gamma("observed_variance", alpha=(n - 1) / 2, beta=(n - 1) / (2 * sigma[e, c] ** 2),
-                     observed=cells["sd"].to_numpy() ** 2, dims="cell_row")
+                     observed=sd ** 2, dims="cell_row")
         else:
             e, c = index(raw)
             model.add_coord("respondent", raw["respondent"].astype(str).to_numpy())

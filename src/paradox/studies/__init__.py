@@ -9,7 +9,6 @@ and of assurance curves (`paradox plan`).
     scenarios.py        truth scenarios; a survey simulated from one, in memory
     tasks.py            Study and Task: every task's seeds come from the master seed and its key
     fits.py             fit methods (pluggable): the integrated SRP ordinal model, the Gaussian cell model
-    cell_means_model.py the Gaussian model of cell statistics with pm.Data (compiled once per worker)
     compiled.py         compile once per worker: nutpie models kept by structure, data swapped per survey
     compiledir.py       each worker process's own pytensor compile directory
     fit_task.py         one task: simulate, fit, judge, return rows

@@ -1,16 +1,14 @@
 """Compile once per worker: nutpie's compiled models, kept in the worker process and keyed by structure.
 
-The key hashes a model's log-density graph with every constant in it, its coords, and the names, types
-and shapes of its pm.Data, but not their values. Two surveys whose models differ only in pm.Data get
-the same key, and the second is sampled on the first's compiled model with its own data swapped in
-(nutpie's `with_data`), which costs milliseconds instead of seconds. A model whose data are constants
+The key is `paradox.cache.model_fingerprint(model, data_values=False)`: the log-density graph with every
+constant in it, its coords, and the names, types and shapes of its pm.Data, but not their values. Two
+surveys whose models differ only in pm.Data values get the same key, and the second is sampled on the
+first's compiled model with its own data swapped in (nutpie's `with_data`), which costs milliseconds instead of seconds. A model whose data are constants
 (no pm.Data) has a key of its own for every survey, so it is compiled afresh each time and not kept.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -18,35 +16,14 @@ from dataclasses import dataclass
 import numpy as np
 import nutpie
 import pymc as pm
-import pytensor
 import xarray as xr
-from pytensor.compile.sharedvalue import SharedVariable
-from pytensor.graph.basic import Constant
-from pytensor.graph.traversal import ancestors
 
+from paradox.cache import model_fingerprint
 from paradox.settings import SamplerSettings
 
 #: Compiled models kept per process (a study uses one or two; the bound only caps memory).
 MAX_KEPT = 8
 _kept: OrderedDict[str, object] = OrderedDict()
-
-
-def structure_key(model: pm.Model) -> str:
-    """Hash of everything that fixes the compiled code: graph, constants, coords, data names/types/shapes."""
-    digest = hashlib.sha256()
-    logp = model.logp()
-    digest.update(pytensor.dprint(logp, file="str", id_type="", print_type=True).encode())
-    for var in ancestors([logp]):
-        if isinstance(var, Constant):
-            value = np.asarray(var.data)
-            digest.update(f"{value.dtype}{value.shape}".encode() + np.ascontiguousarray(value).tobytes())
-        elif isinstance(var, SharedVariable):
-            value = np.asarray(var.get_value())
-            digest.update(f"{var.name}{value.dtype}{value.shape}".encode())
-    coords = {name: [str(v) for v in values] for name, values in model.coords.items() if values is not None}
-    digest.update(json.dumps(coords, sort_keys=True).encode())
-    digest.update(json.dumps(sorted(v.name for v in model.free_RVs)).encode())
-    return digest.hexdigest()
 
 
 def _data_values(model: pm.Model) -> dict[str, np.ndarray]:
@@ -64,7 +41,7 @@ class Fitted:
 def compiled_for(model: pm.Model) -> tuple[object, bool]:
     """(nutpie compiled model, whether it was compiled now) for this model and its current data."""
     data = _data_values(model)
-    key = structure_key(model) if data else None
+    key = model_fingerprint(model, data_values=False) if data else None
     if key is not None and key in _kept:
         _kept.move_to_end(key)
         return _kept[key].with_data(**data), False

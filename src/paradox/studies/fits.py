@@ -54,14 +54,15 @@ class IntegratedOrdinal(FitMethod):
 
 @dataclass(frozen=True)
 class GaussianCells(FitMethod):
-    """The Gaussian model from cell statistics (`paradox.studies.cell_means_model`), its statistics
-    pm.Data: compiled once per worker."""
+    """`paradox.models.srp.gaussian_model` from the survey's cell statistics, held in pm.Data
+    (`data_containers=True`): one compiled model per worker refits every simulated survey of the design
+    (the same experiments and cells, in the design's order)."""
 
     scale = "points"
     rope = ROPE_POINTS
 
     def build(self, survey: Survey, design: Design):
-        from paradox.models.srp import cell_statistics
-        from paradox.studies.cell_means_model import cell_means_model
+        from paradox.models.srp import cell_statistics, gaussian_model
 
-        return cell_means_model(cell_statistics(survey), design, pooled=self.pooled)
+        return gaussian_model(cell_statistics(survey), scale_points=design.scale_points, pooled=self.pooled,
+                              data_containers=True)
