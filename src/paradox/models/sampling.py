@@ -60,9 +60,9 @@ def sample(
                 cores=min(settings.chains, os.cpu_count() or 1),
                 random_seed=settings.seed,
                 nuts_sampler=settings.nuts_sampler,
-                target_accept=settings.target_accept,
                 # Other samplers ignore init, and PyMC warns when one is given to them.
                 init=settings.init if settings.nuts_sampler == "pymc" else "auto",
+                **_sampler_options(settings),
                 var_names=var_names,
                 quiet=True,
                 progressbar=False,
@@ -74,6 +74,13 @@ def sample(
 
     extra = {"var_names": var_names, "log_likelihood": log_likelihood}
     return cached("posterior", model, settings, run, extra)
+
+
+def _sampler_options(settings: SamplerSettings) -> dict:
+    if settings.nuts_sampler == "nutpie":
+        options = settings.nutpie_options
+        return {"target_accept": options.pop("target_accept"), "nuts": options}
+    return {"target_accept": settings.target_accept}
 
 
 def tidy_summary(idata: xr.DataTree, var_names: list[str], ci_prob: float = 0.95) -> pd.DataFrame:

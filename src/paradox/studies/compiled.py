@@ -60,7 +60,7 @@ def sample(model: pm.Model, settings: SamplerSettings, seed: int) -> Fitted:
     compiled, fresh = compiled_for(model)
     prepared = time.perf_counter()
     posterior = nutpie.sample(compiled, draws=settings.draws, tune=settings.tune, chains=settings.chains, cores=1,
-                              seed=seed, target_accept=settings.target_accept, progress_bar=False)
+                              seed=seed, progress_bar=False, **settings.nutpie_options)
     return Fitted(posterior, fresh, prepared - start, time.perf_counter() - prepared)
 
 
