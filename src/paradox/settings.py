@@ -97,7 +97,7 @@ class SamplerSettings:
     @property
     def nutpie_options(self) -> dict:
         """What nutpie.sample takes from these settings besides draws, chains and seed."""
-        return {"target_accept": self.target_accept, "low_rank_modified_mass_matrix": self.low_rank_mass_matrix}
+        return {"target_accept": self.target_accept, "adaptation": "low_rank" if self.low_rank_mass_matrix else "diag"}
 
 
 def output_dirs(settings: SamplerSettings) -> tuple[Path, Path]:
