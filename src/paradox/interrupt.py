@@ -49,7 +49,7 @@ def _module(frame) -> str:
     return frame.f_globals.get("__name__", "")
 
 
-def can_raise_in(frame) -> bool:
+def _can_raise_in(frame) -> bool:
     """Whether a KeyboardInterrupt raised in `frame` reaches the command: not in other packages' code
     below a frame of NATIVE_CALLERS, for it may be a callback from their native code."""
     if frame is None or _module(frame).partition(".")[0] in _NATIVE_CALLER_PACKAGES:
@@ -64,7 +64,7 @@ def can_raise_in(frame) -> bool:
 
 def _raise_held_ctrl_c(frame, event, arg) -> None:
     """Profile function (calls and returns on the main thread): raise the held Ctrl-C where it can be."""
-    if can_raise_in(frame):
+    if _can_raise_in(frame):
         sys.setprofile(None)
         raise KeyboardInterrupt
 
@@ -85,7 +85,7 @@ def catch_ctrl_c() -> Iterator[None]:
         warnings.simplefilter("ignore")
         holding = sys.getprofile() is _raise_held_ctrl_c
         # Under a profiler, which holding would replace, it is raised at once.
-        if can_raise_in(frame) or not (holding or sys.getprofile() is None):
+        if _can_raise_in(frame) or not (holding or sys.getprofile() is None):
             if holding:
                 sys.setprofile(None)
             raise KeyboardInterrupt
