@@ -105,6 +105,8 @@ def test_live_processes_never_share_a_compile_directory(tmp_path):
     code = ("import os, sys, time; from paradox.studies.compiledir import claim_compile_dir; "
             "print(claim_compile_dir(), os.environ['PYTENSOR_FLAGS'], flush=True); time.sleep(float(sys.argv[1]))")
     env = {**os.environ, "PYTENSOR_FLAGS": f"base_compiledir={tmp_path},floatX=float64"}
+    (tmp_path / "numba" / "sub").mkdir(parents=True)  # the starting process's numba cache
+    (tmp_path / "numba" / "sub" / "entry.nbi").write_text("compiled")
     first = subprocess.Popen([sys.executable, "-c", code, "30"], stdout=subprocess.PIPE, text=True, env=env)
     try:
         claimed_first = first.stdout.readline().split()
@@ -117,6 +119,11 @@ def test_live_processes_never_share_a_compile_directory(tmp_path):
     assert claimed_second[1] == f"base_compiledir={tmp_path / 'dask-worker-1'},floatX=float64"
     later = subprocess.run([sys.executable, "-c", code, "0"], capture_output=True, text=True, env=env, check=True)
     assert later.stdout.split()[0] == str(tmp_path / "dask-worker-0")  # freed by the dead process: reused
+    # Each new slot started from a copy of the starting process's numba cache; a copy, not a link.
+    for slot in ("dask-worker-0", "dask-worker-1"):
+        copied = tmp_path / slot / "numba" / "sub" / "entry.nbi"
+        assert copied.read_text() == "compiled" and not copied.is_symlink()
+        assert not (tmp_path / slot / "numba.partial").exists()
 
 
 # --- a real cluster ---------------------------------------------------------------------------------------
