@@ -167,14 +167,21 @@ def test_missing_config_file_and_out_that_is_a_file(tmp_path, capsys):
     assert status == 2 and "must be a directory" in err and (tmp_path / "taken").read_text() == "x"
 
 
-def test_failure_after_sampling_leaves_nothing_behind(tmp_path, monkeypatch, capsys):
+class PanicException(BaseException):
+    """What pyo3 raises when Rust code (nutpie, arro3) panics: a BaseException, not an Exception."""
+
+
+@pytest.mark.parametrize("error", [RuntimeError("disk full while drawing"), PanicException("disk full in Rust")],
+                         ids=["exception", "rust panic"])
+def test_failure_after_sampling_leaves_nothing_behind(tmp_path, monkeypatch, capsys, error):
     def broken_figures(result):
-        raise RuntimeError("disk full while drawing")
+        raise error
 
     monkeypatch.setattr(analysis.FitResult, "figures", broken_figures)
     out = tmp_path / "results"
     assert main(["fit", str(HOUSING), "--config", str(HOUSING_CONFIG), "--out", str(out), *QUICK]) == 1
-    assert "internal error: RuntimeError: disk full" in capsys.readouterr().err  # one line, no traceback
+    err = capsys.readouterr().err
+    assert f"internal error: {type(error).__name__}: disk full" in err and len(err.strip().splitlines()) == 1
     assert not out.exists()
     assert list(tmp_path.iterdir()) == []
 
