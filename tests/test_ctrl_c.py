@@ -49,13 +49,24 @@ def _ctrl_c_as_in_a_terminal() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+def _command_env() -> dict:
+    return {**os.environ, "PARADOX_MODE": "fast", "PARADOX_CACHE": "off", "MPLBACKEND": "Agg",
+            "PARADOX_SAMPLER": "nutpie"}
+
+
+def _assert_interrupted(returncode: int, stderr: str, command: str, work) -> None:
+    """Exit status 130, the one line on stderr, and nothing written."""
+    assert returncode == EXIT_INTERRUPTED, stderr
+    assert stderr.strip().splitlines() == [f"paradox {command}: interrupted (Ctrl-C); nothing was written"], stderr
+    assert list(work.iterdir()) == []  # no output, no partial folder, no lock
+
+
 @pytest.mark.parametrize("command", list(COMMANDS))
 def test_ctrl_c_while_sampling_exits_130_and_writes_nothing(command, tmp_path):
     work = tmp_path / "work"
     work.mkdir()
     started = tmp_path / "sampling-started"
-    env = {**os.environ, "PARADOX_MODE": "fast", "PARADOX_CACHE": "off", "MPLBACKEND": "Agg",
-           "PARADOX_SAMPLER": "nutpie"}
+    env = _command_env()
     process = subprocess.Popen(
         [sys.executable, "-c", DRIVER, str(started), *COMMANDS[command], "--out", str(work / "results"), *ENDLESS],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, preexec_fn=_ctrl_c_as_in_a_terminal)
@@ -72,10 +83,8 @@ def test_ctrl_c_while_sampling_exits_130_and_writes_nothing(command, tmp_path):
         if process.poll() is None:
             process.kill()
             process.communicate()
-    assert process.returncode == EXIT_INTERRUPTED, stderr
     assert time.monotonic() - sent < STOP_TIMEOUT
-    assert stderr.strip().splitlines() == [f"paradox {command}: interrupted (Ctrl-C); nothing was written"], stderr
-    assert list(work.iterdir()) == []  # no output, no partial folder, no lock
+    _assert_interrupted(process.returncode, stderr, command, work)
 
 
 #: Runs paradox.cli.main with a Ctrl-C sent from inside rust-numpy's one-time NumPy check (numpy.lib.NumpyVersion),
@@ -111,18 +120,14 @@ def test_ctrl_c_inside_a_native_callback_exits_130_and_writes_nothing(moment, tm
     work = tmp_path / "work"
     work.mkdir()
     signalled = tmp_path / "signalled"
-    env = {**os.environ, "PARADOX_MODE": "fast", "PARADOX_CACHE": "off", "MPLBACKEND": "Agg",
-           "PARADOX_SAMPLER": "nutpie"}
+    env = _command_env()
     process = subprocess.run(
         [sys.executable, "-c", DRIVER_IN_NATIVE_CALLBACK, str(signalled), below, *COMMANDS["meta"],
          "--out", str(work / "results"), *sizes],
         capture_output=True, text=True, env=env, preexec_fn=_ctrl_c_as_in_a_terminal,
         timeout=START_TIMEOUT + STOP_TIMEOUT)
     assert signalled.exists(), f"the callback below {below} never ran: this test checked nothing\n{process.stderr}"
-    assert process.returncode == EXIT_INTERRUPTED, process.stderr
-    assert process.stderr.strip().splitlines() == ["paradox meta: interrupted (Ctrl-C); nothing was written"], \
-        process.stderr
-    assert list(work.iterdir()) == []
+    _assert_interrupted(process.returncode, process.stderr, "meta", work)
 
 
 @pytest.fixture
