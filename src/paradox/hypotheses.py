@@ -212,13 +212,18 @@ class SRPResult:
 #: little about tau, so neither the centred nor the non-centred form is free of curvature; smaller steps
 #: removed the single divergence of 4,000 transitions seen at 0.95. The model is small: it costs seconds.
 GAUSSIAN_POOLED_TARGET_ACCEPT = 0.99
+#: Draws per chain the pooled Gaussian model needs at least (fast mode has 1,000): its tau mixes slowly. Over
+#: 8 seeds (4 chains, low-rank mass matrix, 2026-11-26) the largest R-hat was 1.003-1.011 with 1,000 draws
+#: (1.011 failed notebook 06 at PARADOX_SEED=2) and at most 1.005 with 2,000. Full mode draws 2,500.
+GAUSSIAN_POOLED_MIN_DRAWS = 2000
 
 
 def fit_gaussian(cells: pd.DataFrame, design: Design, settings: SamplerSettings, pooled: bool = True) -> xr.DataTree:
     """The Gaussian model of scale means from cell statistics (srp.gaussian_model), sampled."""
     model = srp.gaussian_model(cells, scale_points=design.scale_points, pooled=pooled)
     if pooled and cells["experiment"].nunique() > 1:
-        settings = settings.with_(target_accept=max(settings.target_accept, GAUSSIAN_POOLED_TARGET_ACCEPT))
+        settings = settings.with_(target_accept=max(settings.target_accept, GAUSSIAN_POOLED_TARGET_ACCEPT),
+                                  draws=max(settings.draws, GAUSSIAN_POOLED_MIN_DRAWS))
     return sample(model, settings)
 
 
