@@ -62,7 +62,7 @@ class SamplerSettings:
     # uses gradients, fewer divergences on the ordinal models.
     init: str = "jitter+adapt_diag_grad"
     # nutpie only: adapt the mass matrix as a diagonal plus a low-rank correction, from draws and gradients
-    # (nutpie's low_rank_modified_mass_matrix). The ordinal models' thresholds move together, and a diagonal
+    # (nutpie's adaptation="low_rank"). The ordinal models' thresholds move together, and a diagonal
     # mass matrix cannot follow that: on the integrated SRP model it cut the leapfrog steps per draw from
     # 20.5 to 12.6 at a higher ESS (notebook 02's fit, 4 x 1,000 draws).
     low_rank_mass_matrix: bool = True
