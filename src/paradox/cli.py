@@ -17,7 +17,7 @@ import sys
 
 from paradox import __version__
 from paradox.errors import EXIT_BAD_INPUT, InputError
-from paradox.interrupt import EXIT_INTERRUPTED, catch_ctrl_c
+from paradox.interrupt import EXIT_INTERRUPTED, catch_ctrl_c, is_failure
 from paradox.settings import SamplerSettings
 
 #: Modules that offer subcommands, in the order --help lists them.
@@ -108,18 +108,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{prefix}: interrupted (Ctrl-C); nothing was written", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BaseException as exc:
-        # A Rust extension's panic (nutpie, arro3) arrives as pyo3's PanicException, a BaseException: a bug
-        # like any other exception here, not a reason to leave the user a traceback.
-        if os.environ.get("PARADOX_DEBUG") or not (isinstance(exc, Exception) or _is_rust_panic(exc)):
+        # A Rust extension's panic is a bug like any other exception here (is_failure), not a reason to
+        # leave the user a traceback.
+        if os.environ.get("PARADOX_DEBUG") or not is_failure(exc):
             raise
         print(f"{prefix}: internal error: {type(exc).__name__}: {exc}. This is a bug, not your input: please "
               "report it with the command you ran (PARADOX_DEBUG=1 shows the traceback); nothing was written",
               file=sys.stderr)
         return EXIT_INTERNAL_ERROR
-
-
-def _is_rust_panic(exc: BaseException) -> bool:
-    return type(exc).__name__ == "PanicException"  # pyo3_runtime.PanicException: no importable class
 
 
 if __name__ == "__main__":

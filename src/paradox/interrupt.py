@@ -45,6 +45,12 @@ def check() -> None:
         raise KeyboardInterrupt
 
 
+def is_failure(error: BaseException) -> bool:
+    """An Exception, or a Rust extension's panic (nutpie, arro3): pyo3's PanicException is a BaseException
+    and has no importable class, so it is known by name. Not KeyboardInterrupt or SystemExit."""
+    return isinstance(error, Exception) or type(error).__name__ == "PanicException"
+
+
 def _module(frame) -> str:
     return frame.f_globals.get("__name__", "")
 
@@ -106,7 +112,7 @@ def catch_ctrl_c() -> Iterator[None]:
         # the draws, asks its sampler for them a second time ("Sampler has no results to take"); a Rust
         # extension that met the KeyboardInterrupt where it could not pass it on panics (pyo3's
         # PanicException, a BaseException). The user asked to stop, and that is what the command reports.
-        if _requested.is_set() and (isinstance(error, Exception) or type(error).__name__ == "PanicException"):
+        if _requested.is_set() and is_failure(error):
             raise KeyboardInterrupt from error
         raise
     finally:
