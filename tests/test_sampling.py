@@ -7,7 +7,7 @@ import pytest
 import xarray as xr
 
 from paradox.models.sampling import ConvergenceError, assert_converged, convergence_report, sample, thinned
-from paradox.settings import DEFAULT_NUTS_SAMPLER, SEED, SamplerSettings, output_dirs
+from paradox.settings import DEFAULT_NUTS_SAMPLER, SEED, SLOW_MIXING_MIN_DRAWS, SamplerSettings, output_dirs
 
 
 def test_settings_from_environment():
@@ -39,6 +39,14 @@ def test_fast_mode_never_writes_the_committed_figures():
     committed_figures, committed_results = output_dirs(SamplerSettings.from_env({"PARADOX_MODE": "full"}))
     assert figures != committed_figures and results != committed_results
     assert "build" in figures.parts
+
+
+def test_slow_mixing_models_get_at_least_the_minimum_draws_and_full_mode_is_unchanged():
+    fast = SamplerSettings.from_env({"PARADOX_MODE": "fast"})
+    full = SamplerSettings.from_env({"PARADOX_MODE": "full"})
+    assert fast.draws < SLOW_MIXING_MIN_DRAWS == fast.for_slow_mixing().draws
+    assert full.for_slow_mixing() == full and full.draws > SLOW_MIXING_MIN_DRAWS
+    assert fast.for_slow_mixing().with_(draws=fast.draws) == fast  # nothing else changes
 
 
 def _normal_model():

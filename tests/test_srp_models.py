@@ -32,6 +32,9 @@ def test_single_experiment_model_is_not_pooled(survey):
     model = srp.ordinal_model(experiment_survey(survey, "severity"), pooled=False)
     assert "recovery_effect_tau" not in model.named_vars
     assert "experiment_baseline" not in model.named_vars
+    assert not srp.is_pooled(model)
+    assert not srp.is_pooled(srp.ordinal_model(experiment_survey(survey, "severity"), pooled=True))
+    assert srp.is_pooled(srp.ordinal_model(survey, pooled=True))
 
 
 def test_cell_statistics_match_a_direct_computation(survey):

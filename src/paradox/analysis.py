@@ -556,7 +556,10 @@ def fit_survey(data, config, settings: SamplerSettings | None = None) -> FitResu
     """
     prepared = prepare(data, config)
     config, regression = prepared.config, prepared.regression
-    settings = config.sampler_settings(settings or SamplerSettings.from_env().with_(cache="off"))
+    settings = settings or SamplerSettings.from_env().with_(cache="off")
+    if regression.has_random_intercepts:  # unless the config sets draws itself
+        settings = settings.for_slow_mixing()
+    settings = config.sampler_settings(settings)
     start = time.perf_counter()
     idata = sample(regression.model, settings)
     interrupt.check()  # nutpie returns the draws so far on Ctrl-C: never take them for a result

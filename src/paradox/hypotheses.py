@@ -208,23 +208,25 @@ class SRPResult:
     gaussian_convergence: pd.DataFrame | None = None
 
 
-#: NUTS target acceptance of the pooled Gaussian model: its cell means are precise while four experiments say
-#: little about tau, so neither the centred nor the non-centred form is free of curvature; smaller steps
-#: removed the single divergence of 4,000 transitions seen at 0.95. The model is small: it costs seconds.
-GAUSSIAN_POOLED_TARGET_ACCEPT = 0.99
-#: Draws per chain the pooled Gaussian model needs at least (fast mode has 1,000): its tau mixes slowly. Over
-#: 8 seeds (4 chains, low-rank mass matrix, 2026-11-26) the largest R-hat was 1.003-1.011 with 1,000 draws
-#: (1.011 failed notebook 06 at PARADOX_SEED=2) and at most 1.005 with 2,000. Full mode draws 2,500.
-GAUSSIAN_POOLED_MIN_DRAWS = 2000
+#: NUTS target acceptance of the pooled models: four experiments say little about tau, so neither the centred
+#: nor the non-centred form is free of curvature, and at 0.95 both diverged now and then: the Gaussian model once
+#: in 4,000 transitions; the ordinal one once in 8,000 (seed 1, 4 x 2,000 draws; none at 0.99, which took 151 s
+#: instead of 85 s, 2026-11-26).
+POOLED_TARGET_ACCEPT = 0.99
+
+
+def settings_for(model, settings: SamplerSettings) -> SamplerSettings:
+    """The settings to sample an SRP model with: a pooled one (srp.is_pooled) gets at least
+    SLOW_MIXING_MIN_DRAWS draws, for its slowly mixing tau, and POOLED_TARGET_ACCEPT, for its curvature."""
+    if not srp.is_pooled(model):
+        return settings
+    return settings.for_slow_mixing().with_(target_accept=max(settings.target_accept, POOLED_TARGET_ACCEPT))
 
 
 def fit_gaussian(cells: pd.DataFrame, design: Design, settings: SamplerSettings, pooled: bool = True) -> xr.DataTree:
     """The Gaussian model of scale means from cell statistics (srp.gaussian_model), sampled."""
     model = srp.gaussian_model(cells, scale_points=design.scale_points, pooled=pooled)
-    if pooled and cells["experiment"].nunique() > 1:
-        settings = settings.with_(target_accept=max(settings.target_accept, GAUSSIAN_POOLED_TARGET_ACCEPT),
-                                  draws=max(settings.draws, GAUSSIAN_POOLED_MIN_DRAWS))
-    return sample(model, settings)
+    return sample(model, settings_for(model, settings))
 
 
 def analyse_srp(
@@ -248,7 +250,7 @@ def analyse_srp(
     """
     converged = assert_converged if check else convergence_report
     model = srp.ordinal_model(survey, priors=priors, pooled=pooled, integrate_respondents=integrate_respondents)
-    idata = sample(model, settings)
+    idata = sample(model, settings_for(model, settings))
     report = converged(idata)
     cells = srp.cell_statistics(survey)
     gaussian_idata = fit_gaussian(cells, design, settings, pooled=pooled)

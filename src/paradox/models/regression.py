@@ -133,6 +133,11 @@ class RegressionModel:
     def n_likelihood_rows(self) -> int:
         return len(self.rows)
 
+    @property
+    def has_random_intercepts(self) -> bool:
+        """Whether the model samples intercepts (per respondent or group) and their sd, which mixes slowly."""
+        return bool(self.spec.respondent_intercept or self.survey.spec.group)
+
 
 def category_labels(survey: Survey) -> list[str]:
     spec = survey.spec

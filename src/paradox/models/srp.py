@@ -60,6 +60,15 @@ class GaussianPriors:
     sigma_scale: float = 2.5           # respondents' scale means spread by about 2 points at alpha 0.9
 
 
+#: The spread of the recovery effects across experiments, in a pooled model of several experiments.
+POOLING_SPREAD = "recovery_effect_tau"
+
+
+def is_pooled(model: pm.Model) -> bool:
+    """Whether `model` pools experiments through POOLING_SPREAD (the slowest-mixing parameter where it exists)."""
+    return POOLING_SPREAD in model.named_vars
+
+
 def _recovery_effects(n_experiments: int, effect_sd: float, effect_spread: float, pooled: bool) -> pt.TensorVariable:
     """Effect of a recovery at each moderator level, relative to no failure: (experiment, recovery_level).
 
@@ -69,7 +78,7 @@ def _recovery_effects(n_experiments: int, effect_sd: float, effect_spread: float
     if pooled and n_experiments > 1:
         mean = pm.Normal("recovery_effect_mean", 0.0, effect_sd, dims="recovery_level")
         # One spread for both levels: four experiments say little about tau, eight effects say more.
-        tau = pm.HalfNormal("recovery_effect_tau", effect_spread)
+        tau = pm.HalfNormal(POOLING_SPREAD, effect_spread)
         z = pm.Normal("recovery_effect_z", 0.0, 1.0, dims=("experiment", "recovery_level"))
         return pm.Deterministic("recovery_effect", mean + tau * z, dims=("experiment", "recovery_level"))
     return pm.Normal("recovery_effect", 0.0, effect_sd, dims=("experiment", "recovery_level"))

@@ -25,6 +25,7 @@ from paradox import interrupt
 from paradox.analysis import load_config, prepare
 from paradox.design import EXPERIMENT
 from paradox.errors import InputError
+from paradox.hypotheses import settings_for
 from paradox.models import srp
 from paradox.models.sampling import convergence_report, sample
 from paradox.replication.criteria import Estimate
@@ -64,7 +65,8 @@ def fit_replication_survey(survey: str | Path, config: str | Path, contrasts: li
     settings = analysis.sampler_settings(settings or SamplerSettings.from_env().with_(cache="off"))
     # Only the ordinal model (as paradox fit's SRP analysis samples it: respondents integrated out); the
     # Gaussian model and Welch's tests of analyse_srp are not needed here.
-    idata = sample(srp.ordinal_model(prepared.survey, integrate_respondents=True), settings)
+    model = srp.ordinal_model(prepared.survey, integrate_respondents=True)
+    idata = sample(model, settings_for(model, settings))
     interrupt.check()  # nutpie returns the draws so far on Ctrl-C: never take them for a result
     return SurveyFit(standardised_effects(idata["posterior"].to_dataset()), convergence_report(idata), settings)
 
