@@ -30,11 +30,13 @@ venv: $(STAMP)
 
 # Fast mode: real sampling with fewer draws. Verdict cells are compared by nbval (NBVAL_CHECK_OUTPUT).
 # TEST_JOBS worker processes (pytest-xdist); a test module or a notebook stays on one worker (loadscope),
-# and each worker compiles into its own directory (tests/conftest.py).
+# and each worker compiles into its own directory (tests/conftest.py). Notebooks go first, in the order
+# given (no reordering by test count): they are the longest units (notebook 06 alone takes 5-6 minutes cold),
+# and a long unit started last keeps one worker busy after the other has finished.
 TEST_JOBS ?= 2
 test: $(STAMP)
-	PARADOX_MODE=fast PARADOX_CACHE=off MPLBACKEND=Agg $(PY) -m pytest tests $(NOTEBOOKS) --nbval-lax --nbval-current-env \
-	  --nbval-cell-timeout=900 -n $(TEST_JOBS) --dist loadscope --durations=25
+	PARADOX_MODE=fast PARADOX_CACHE=off MPLBACKEND=Agg $(PY) -m pytest $(NOTEBOOKS) tests --nbval-lax --nbval-current-env \
+	  --nbval-cell-timeout=900 -n $(TEST_JOBS) --dist loadscope --no-loadscope-reorder --durations=25
 
 test-slow: $(STAMP)
 	PARADOX_MODE=fast PARADOX_CACHE=off MPLBACKEND=Agg $(PY) -m pytest tests -m slow
