@@ -37,6 +37,7 @@ import xarray as xr
 from scipy import special, stats
 
 from paradox.data import Survey
+from paradox.models import ordinal
 
 FAMILIES = ("ordinal", "gaussian")
 LINKS = ("logit", "probit")
@@ -263,11 +264,7 @@ def _linear_predictor(rows: pd.DataFrame, terms: tuple[Term, ...], priors: Prior
         levels, index = np.unique(rows[column].astype(str).to_numpy(), return_inverse=True)
         dim = f"{name}_level"
         pm.Model.get_context().add_coord(dim, levels)
-        sd = pm.HalfNormal(f"{name}_sd", priors.group_sd)
-        # Non-centred (samples well when groups are few or small) and zero-sum: the cutpoints carry
-        # the overall level, else the mean of hundreds of intercepts trades off against them all.
-        z = pm.ZeroSumNormal(f"{name}_z", 1.0, dims=dim)
-        effect = pm.Deterministic(name, sd * z, dims=dim)
+        effect = ordinal.zero_sum_intercepts(name, priors.group_sd, dim)
         eta = eta + effect[index]
         names.append(f"{name}_sd")
         if name != "respondent":
@@ -316,20 +313,16 @@ def _build_ordinal(survey, spec, terms, priors, collapse) -> RegressionModel:
     with pm.Model(coords=coords) as model:
         eta, offset, names = _linear_predictor(rows, terms, priors, survey, spec, survey.answers)
         centred = bool(terms)
-        cutpoints = pm.Normal(
-            "cutpoints_centred" if centred else "cutpoints", 0.0, priors.cutpoint_sd, dims="cutpoint",
-            transform=pm.distributions.transforms.ordered,
-            initval=_initial_cutpoints(per_category, spec.link),
-        )
+        cutpoints = ordinal.shared_cutpoints("cutpoints_centred" if centred else "cutpoints", priors.cutpoint_sd,
+                                             _initial_cutpoints(per_category, spec.link))
         if centred:  # reported as polr does: at the baseline levels and covariates = 0
             pm.Deterministic("cutpoints", cutpoints + offset, dims="cutpoint")
-        dist = pm.OrderedLogistic if spec.link == "logit" else pm.OrderedProbit
         if collapse:
-            p = dist.compute_p(eta, cutpoints) if spec.link == "logit" else dist.compute_p(eta, cutpoints, 1.0)
-            pm.Multinomial("answers", n=counts.sum(axis=1), p=p, observed=counts, dims=("pattern", "answer_category"))
+            ordinal.category_count_likelihood("answers", eta, cutpoints, counts, link=spec.link,
+                                              dims=("pattern", "answer_category"))
         else:
-            dist("answers", eta=eta, cutpoints=cutpoints, compute_p=False,
-                 observed=rows["answer"].to_numpy() - lo, dims="answer_row")
+            ordinal.answer_likelihood("answers", eta, cutpoints, rows["answer"].to_numpy() - lo, link=spec.link,
+                                      dims="answer_row")
     return RegressionModel(
         model=model, spec=spec, survey=survey, terms=terms, rows=rows, collapsed=collapse,
         observed="answers", parameters=[*names, "cutpoints"], counts=counts,
