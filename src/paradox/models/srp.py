@@ -290,10 +290,22 @@ def respondent_means(survey: Survey) -> pd.DataFrame:
 
 
 def cell_statistics(survey: Survey) -> pd.DataFrame:
-    """n, mean and SD of the respondents' scale means per experiment and cell."""
-    table = respondent_means(survey).groupby([EXPERIMENT, CELL], observed=True, sort=False)["scale_mean"].agg(
-        n="count", mean="mean", sd=lambda x: x.std(ddof=1)
-    )
+    """n, mean and SD of the respondents' scale means per experiment and cell. With frequency weights, those
+    of the respondents the weights stand for (n the summed weight: a respondent of weight 2 counts twice)."""
+    means = respondent_means(survey)
+    weight = survey.spec.weight
+    if weight:
+        w = survey.respondents.set_index("respondent")[weight].loc[means["respondent"]].to_numpy(dtype=float)
+        means = means.assign(_w=w, _wx=w * means["scale_mean"], _wxx=w * means["scale_mean"] ** 2)
+        sums = means.groupby([EXPERIMENT, CELL], observed=True, sort=False)[["_w", "_wx", "_wxx"]].sum()
+        sums = sums[sums["_w"] > 0]
+        mean = sums["_wx"] / sums["_w"]
+        sd = np.sqrt(np.maximum(sums["_wxx"] - sums["_w"] * mean**2, 0.0) / (sums["_w"] - 1))
+        table = pd.DataFrame({"n": sums["_w"], "mean": mean, "sd": sd})
+    else:
+        table = means.groupby([EXPERIMENT, CELL], observed=True, sort=False)["scale_mean"].agg(
+            n="count", mean="mean", sd=lambda x: x.std(ddof=1)
+        )
     order = pd.MultiIndex.from_product([experiments_in(survey), list(CELLS)], names=[EXPERIMENT, CELL])
     return table.reindex(order).dropna(how="all").reset_index()
 
