@@ -183,6 +183,10 @@ def build_regression(survey: Survey, spec: RegressionSpec, *, collapse: bool | N
     collapse = can_collapse if collapse is None else collapse
     if collapse and not can_collapse:
         raise ValueError("a model with a respondent intercept cannot be collapsed")
+    if survey.spec.within_respondent and not spec.respondent_intercept:
+        raise ValueError(f"{', '.join(survey.spec.within_respondent)} changes within respondents: a model of such a "
+                         "survey needs a respondent intercept (respondent_intercept=True), or its answers would count "
+                         "as independent respondents")
     if spec.respondent_intercept and survey.spec.weight:
         raise ValueError("frequency weights cannot be combined with a respondent intercept "
                          "(a weighted row stands for several respondents, each with their own intercept)")
