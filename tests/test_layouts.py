@@ -119,3 +119,27 @@ def test_worked_example_gives_the_verdict_table_of_the_same_shape(layout_fits, l
     methods = set(result.verdicts["method"])
     assert methods == ({"ordinal"} if layout == "within_subject" else {"ordinal", "welch"})
     assert {"latent (logit)", "top-two-box (probability)"} == set(result.tests["scale"])
+
+
+def test_cell_model_integrated_likelihood_equals_adaptive_quadrature_per_respondent():
+    """The shared-control model's likelihood at a random point: each respondent's answers integrated over
+    their intercept by scipy's adaptive quadrature (quadrature.pattern_loglik_scipy), summed over respondents."""
+    import numpy as np
+
+    from paradox.models import quadrature
+    from paradox.models.sampling import FORWARD_MODE
+
+    design, survey = example("shared_control")
+    model = srp.cell_model(survey, design)
+    loglik = model.compile_fn(model.logp(vars=model.potentials), point_fn=True, mode=FORWARD_MODE)
+    constrained = model.compile_fn(model.unobserved_value_vars, point_fn=True, mode=FORWARD_MODE)
+    rng = np.random.default_rng(8)
+    point = {k: v + rng.normal(0, 0.3, size=np.shape(v)) for k, v in model.initial_point().items()}
+    values = dict(zip([v.name for v in model.unobserved_value_vars], constrained(point)))
+    cells = list(model.coords["cell"])
+    wide = survey.answers.pivot(index="respondent", columns="item", values="answer") - 1
+    cell_of = survey.answers.groupby("respondent", observed=True)["cell"].first().astype(str)
+    group = np.array([cells.index(cell_of[r]) for r in wide.index])
+    expected = quadrature.pattern_loglik_scipy(wide.to_numpy(dtype=int), group, values["cutpoints"],
+                                               values["cell_effect"], float(values["respondent_sd"])).sum()
+    assert loglik(point) == pytest.approx(expected, abs=1e-3)
