@@ -53,8 +53,7 @@ def logps(model, points=3, seed=7):
     return np.array([logp({k: v + rng.normal(0, 0.3, np.shape(v)) for k, v in start.items()}) for _ in range(points)])
 
 
-@pytest.mark.parametrize("pooled", [True, False])
-def test_integrated_form_weight_two_is_a_doubled_row(frames, pooled):
+def test_integrated_form_weight_two_is_a_doubled_row(frames, pooled=True):
     weighted = srp.ordinal_model(load(with_weight(frames, DOUBLED, 2)), pooled=pooled, integrate_respondents=True)
     twice = srp.ordinal_model(load(doubled(frames)), pooled=pooled, integrate_respondents=True)
     once = srp.ordinal_model(load(frames), pooled=pooled, integrate_respondents=True)
