@@ -64,6 +64,9 @@ class SurveySpec:
     Levels may be None to take them from the data (sorted; SPSS value labels in code order).
     `missing_values` are answer values that mean "no answer" (e.g. "-99", "Don't know").
     `weight` is a frequency weight: each row stands for that many identical respondents.
+    `within_respondent` names factors that may change between a respondent's rows (a within-subject design:
+    one row per respondent and level, wide, or per respondent, level and item, long). Only a model with a
+    respondent intercept can fit such a survey (the builders refuse it otherwise); by default none may.
     """
 
     respondent: str | None
@@ -78,8 +81,14 @@ class SurveySpec:
     min_cell_size: int = 1
     labels: tuple[str, ...] = ()
     missing_values: tuple[str, ...] = ()
+    within_respondent: tuple[str, ...] = ()
 
     def __post_init__(self):
+        unknown = [f for f in self.within_respondent if f not in self.factors]
+        if unknown:
+            raise ValueError(f"within_respondent names {', '.join(unknown)}, which is not a factor")
+        if self.within_respondent and self.respondent is None:
+            raise ValueError("within_respondent factors need a respondent column (whose rows they vary between)")
         wide, long = bool(self.items), bool(self.item_column or self.answer_column)
         if wide == long:
             raise ValueError("give either `items` (wide layout) or `item_column` and `answer_column` (long layout)")
@@ -498,14 +507,14 @@ def validate(frame: pd.DataFrame, spec: SurveySpec, source: str = "<data frame>"
 
     id_vars = [respondent, *[c for c in spec.respondent_columns() if c != respondent]]
     if spec.layout == "wide":
-        _check_duplicates(frame, [respondent], source)
+        _check_duplicates(frame, [respondent, *spec.within_respondent], source)
         long = frame.reset_index().melt(  # placeholder names: an item may be called "answer"
             id_vars=["row", *id_vars], value_vars=list(spec.items), var_name="__item__", value_name="__answer__"
         ).rename(columns={"__item__": "item", "__answer__": "answer"})
         item_levels = list(spec.items)
     else:
         if spec.respondent is not None:
-            _check_duplicates(frame, [respondent, spec.item_column], source)
+            _check_duplicates(frame, [respondent, *spec.within_respondent, spec.item_column], source)
         _check_present(frame[spec.item_column], frame.index, "item name is blank", spec.item_column, source)
         long = frame.reset_index()[["row", *id_vars, spec.item_column, spec.answer_column]]
         long = long.rename(columns={spec.item_column: "item", spec.answer_column: "answer"})
@@ -529,7 +538,7 @@ def validate(frame: pd.DataFrame, spec: SurveySpec, source: str = "<data frame>"
         long[spec.group] = _as_text(long[spec.group])
     if spec.weight:
         long[spec.weight] = _check_weights(long, spec.weight, source)
-    if spec.layout == "long" and spec.respondent is not None:
+    if spec.respondent is not None and (spec.layout == "long" or spec.within_respondent):
         _check_constant_within_respondent(long, spec, source)
 
     answered = set(long["respondent"])
@@ -543,7 +552,8 @@ def validate(frame: pd.DataFrame, spec: SurveySpec, source: str = "<data frame>"
     columns = ["respondent", "item", "answer", *spec.factors, *spec.covariates]
     columns += [c for c in (spec.group, spec.weight) if c]
     answers = long[columns + ["row"]].sort_values(["row", "item"]).reset_index(drop=True)
-    respondents = answers.drop_duplicates("respondent")[
+    # One row per respondent (per respondent and level of each within-respondent factor)
+    respondents = answers.drop_duplicates(["respondent", *spec.within_respondent])[
         ["respondent", *spec.factors, *spec.covariates, *[c for c in (spec.group, spec.weight) if c]]
     ].reset_index(drop=True)
     survey = Survey(
@@ -723,7 +733,10 @@ def _check_weights(long: pd.DataFrame, name: str, source: str) -> pd.Series:
 
 
 def _check_constant_within_respondent(long: pd.DataFrame, spec: SurveySpec, source: str) -> None:
-    for col in [*spec.factors, *spec.covariates, *[c for c in (spec.group, spec.weight) if c]]:
+    """A respondent's factors (but those declared within_respondent), covariates, group and weight are the
+    same on each of their rows."""
+    constant = [f for f in spec.factors if f not in spec.within_respondent]
+    for col in [*constant, *spec.covariates, *[c for c in (spec.group, spec.weight) if c]]:
         varies = long.groupby("respondent", observed=True)[col].transform("nunique") > 1
         if varies.any():
             raise InputError(

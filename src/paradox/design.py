@@ -31,18 +31,41 @@ CELL = "cell"
 LEVEL = "level"
 
 
+#: How the cells of an SRP study are laid out (the design file's `layout`; README, "Layouts"):
+#: separate   one experiment per moderator, each with its own no-failure control (the cells of CELLS, in
+#:            columns `experiment` and `cell`; the default, and the committed design's);
+#: shared_control  one no-failure control for several moderators;
+#: factorial  a crossed design (e.g. severity x recovery quality), with or without a no-failure arm;
+#: within_subject  the same respondent in several cells (e.g. after one and after two failures).
+#: Every layout but `separate` names its cells (column `cell` of the survey) and, per hypothesis, which cell is
+#: "failure + recovery at the favourable level", which at the unfavourable one, and which is "no failure".
+LAYOUTS = ("separate", "shared_control", "factorial", "within_subject")
+
+
 @dataclass(frozen=True)
 class Experiment:
+    """One hypothesis's test: delta_L = satisfaction(cell of level L) - satisfaction(control cell), L favourable or
+    unfavourable. In the separate layout the cells are the experiment's own (CELLS); otherwise named."""
+
     moderator: str
     hypothesis: str
     statement: str
     favourable: str
     unfavourable: str
     n_per_cell: int
+    control_cell: str = NO_FAILURE
+    favourable_cell: str = RECOVERY_LEVELS[0]
+    unfavourable_cell: str = RECOVERY_LEVELS[1]
 
     def level_of(self, cell: str) -> str:
         """The moderator level a cell stands for ('-' for the no-failure control)."""
-        return {NO_FAILURE: "-", "recovery_favourable": self.favourable, "recovery_unfavourable": self.unfavourable}[cell]
+        return {self.control_cell: "-", self.favourable_cell: self.favourable,
+                self.unfavourable_cell: self.unfavourable}[cell]
+
+    @property
+    def cells(self) -> tuple[str, str, str]:
+        """(control, favourable, unfavourable) cell."""
+        return self.control_cell, self.favourable_cell, self.unfavourable_cell
 
 
 @dataclass(frozen=True)
@@ -74,6 +97,14 @@ class Design:
     experiments: tuple[Experiment, ...]
     simulation: Simulation
     decision: Decision = Decision()
+    layout: str = "separate"
+    #: The cells of a named-cell layout (every layout but `separate`), in model order.
+    cells: tuple[str, ...] = CELLS
+
+    @property
+    def named_cells(self) -> bool:
+        """Whether the survey's cells are the design's named cells (column `cell` alone), not experiment x CELLS."""
+        return self.layout != "separate"
 
     def rule(self, scale: str) -> DecisionRule:
         """The decision rule for effects on `scale`: "logit" (ordinal model) or "points" (Gaussian, Welch)."""
@@ -100,7 +131,14 @@ class Design:
         ).set_index("hypothesis")
 
     def survey_spec(self, min_cell_size: int = 2) -> SurveySpec:
-        """How a survey file with this design is laid out (wide: one row per respondent)."""
+        """How a survey file with this design is laid out (wide: one row per respondent; within subject, one row
+        per respondent and cell)."""
+        if self.named_cells:
+            return SurveySpec(
+                respondent=RESPONDENT, items=tuple(self.items), scale=(1, self.scale_points),
+                factors={CELL: self.cells}, min_cell_size=min_cell_size,
+                within_respondent=(CELL,) if self.layout == "within_subject" else (),
+            )
         return SurveySpec(
             respondent=RESPONDENT,
             items=tuple(self.items),
@@ -123,28 +161,33 @@ def load_design(path: str | Path = DEFAULT_DESIGN) -> Design:
         return value["value"] if isinstance(value, dict) and "value" in value else value
 
     study, scale, sim = get(raw, "study", ""), get(raw, "scale", ""), get(raw, "simulation", "")
-    experiments = tuple(
-        Experiment(
-            moderator=str(get(e, "moderator", f"experiments[{i}].")),
-            hypothesis=str(get(e, "hypothesis", f"experiments[{i}].")),
-            statement=str(get(e, "statement", f"experiments[{i}].")),
-            favourable=str(get(e, "favourable", f"experiments[{i}].")),
-            unfavourable=str(get(e, "unfavourable", f"experiments[{i}].")),
-            n_per_cell=int(get(e, "n_per_cell", f"experiments[{i}].")),
-        )
-        for i, e in enumerate(get(raw, "experiments", ""))
-    )
+    layout = str(raw.get("layout", "separate"))
+    if layout not in LAYOUTS:
+        raise InputError(f"unknown layout {layout!r} (known: {', '.join(LAYOUTS)})", file=path, column="layout")
+    cells = CELLS
+    if layout != "separate":
+        cells = tuple(str(c) for c in get(raw, "cells", ""))
+        if len(set(cells)) != len(cells) or not cells:
+            raise InputError("needs a list of distinct cell names", file=path, column="cells")
+    experiments = tuple(_experiment(e, i, layout, cells, path, get) for i, e in enumerate(get(raw, "experiments", "")))
     items = {str(k): str(v) for k, v in get(scale, "items", "scale.").items()}
     points = int(get(scale, "points", "scale."))
     cutpoints = tuple(float(c) for c in get(sim, "cutpoints", "simulation."))
     if len(cutpoints) != points - 1 or list(cutpoints) != sorted(cutpoints):
         raise InputError(f"needs {points - 1} increasing cutpoints for a {points}-point scale", file=path,
                          column="simulation.cutpoints")
-    effects = {str(m): {str(c): float(v) for c, v in cells.items()} for m, cells in get(sim, "effects", "simulation.").items()}
-    for e in experiments:
-        if set(effects.get(e.moderator, {})) != set(RECOVERY_LEVELS):
-            raise InputError(f"needs one effect for each of {', '.join(RECOVERY_LEVELS)}", file=path,
-                             column=f"simulation.effects.{e.moderator}")
+    raw_effects = get(sim, "effects", "simulation.")
+    if layout == "separate":
+        effects = {str(m): {str(c): float(v) for c, v in by_cell.items()} for m, by_cell in raw_effects.items()}
+        for e in experiments:
+            if set(effects.get(e.moderator, {})) != set(RECOVERY_LEVELS):
+                raise InputError(f"needs one effect for each of {', '.join(RECOVERY_LEVELS)}", file=path,
+                                 column=f"simulation.effects.{e.moderator}")
+    else:  # named cells: one latent effect per cell
+        effects = {"cells": {str(c): float(v) for c, v in raw_effects.items()}}
+        if set(effects["cells"]) != set(cells):
+            raise InputError(f"needs one effect for each cell ({', '.join(cells)})", file=path,
+                             column="simulation.effects")
     item_shift = {str(k): float(v) for k, v in get(sim, "item_shift", "simulation.").items()}
     decision = _decision(raw.get("decision", {}), path)
     if set(item_shift) != set(items):
@@ -164,7 +207,60 @@ def load_design(path: str | Path = DEFAULT_DESIGN) -> Design:
             effects=effects,
         ),
         decision=decision,
+        layout=layout,
+        cells=cells,
     )
+
+
+def _experiment(e, i: int, layout: str, cells: tuple[str, ...], path: Path, get) -> Experiment:
+    """One entry of `experiments`; in a named-cell layout with its `cells: {control, favourable, unfavourable}`,
+    each a cell of the design. An experiment without a control is refused, naming it."""
+    where = f"experiments[{i}]."
+    fields = {key: str(get(e, key, where)) for key in ("moderator", "hypothesis", "statement", "favourable", "unfavourable")}
+    fields["n_per_cell"] = int(get(e, "n_per_cell", where))
+    if layout == "separate":
+        return Experiment(**fields)
+    roles = get(e, "cells", where)
+    if not isinstance(roles, dict) or not roles.get("control"):
+        raise InputError(f"experiment {fields['moderator']} ({fields['hypothesis']}) has no control cell: the paradox "
+                         "is judged against satisfaction without a failure; name it (cells: {control: ...})",
+                         file=path, column=f"{where}cells.control")
+    named = {}
+    for role in ("control", "favourable", "unfavourable"):
+        cell = str(get(roles, role, f"{where}cells."))
+        if cell not in cells:
+            raise InputError(f"experiment {fields['moderator']}: {role} cell {cell!r} is not a cell of the design "
+                             f"({', '.join(cells)})", file=path, column=f"{where}cells.{role}")
+        named[f"{role}_cell"] = cell
+    if len(set(named.values())) != 3:
+        raise InputError(f"experiment {fields['moderator']}: control, favourable and unfavourable must be three "
+                         "different cells", file=path, column=f"{where}cells")
+    return Experiment(**fields, **named)
+
+
+def check_controls(survey: Survey, design: Design | None = None) -> None:
+    """Refuse an experiment of the survey whose control cell has no respondents, naming it: without it the
+    paradox (recovery against no failure) would be decided by the priors alone. design None: the separate
+    layout's cells (experiment x CELLS)."""
+    respondents = survey.respondents
+    if survey.spec.weight:
+        respondents = respondents[respondents[survey.spec.weight] > 0]
+    if design is None or not design.named_cells:
+        present = respondents.groupby(EXPERIMENT, observed=True)[CELL].agg(lambda c: set(c.astype(str)))
+        for experiment, cells in present.items():
+            if NO_FAILURE not in cells:
+                raise InputError(f"experiment {experiment} has no respondents in its control cell ({NO_FAILURE}): "
+                                 "the paradox cannot be judged without it; add the control or leave the experiment "
+                                 "out", file=survey.source, column=CELL)
+        return
+    present = set(respondents[CELL].astype(str))
+    for e in design.experiments:
+        if not ({e.favourable_cell, e.unfavourable_cell} & present):
+            continue  # an experiment the survey does not have
+        if e.control_cell not in present:
+            raise InputError(f"experiment {e.moderator} ({e.hypothesis}) has no respondents in its control cell "
+                             f"{e.control_cell!r}: the paradox cannot be judged without it", file=survey.source,
+                             column=CELL)
 
 
 def _decision(raw, path: Path) -> Decision:

@@ -242,12 +242,15 @@ def analyse_srp(
     """Fit the hierarchical ordinal model and the Gaussian model of scale means to an SRP survey, run Welch's
     tests, and judge the paradox with each (the design's decision rule).
 
+    A named-cell layout (shared control, factorial, within subject; design.layout) goes to `analyse_layout`.
     integrate_respondents: sample srp.ordinal_model with the respondent intercepts integrated out (the
     default: the same posterior, and good mixing at a realistic respondent spread, where sampling every
     intercept mixes slowly); False samples them.
     With `check` (the default) a run that did not converge raises ConvergenceError
     instead of returning verdicts nobody should read.
     """
+    if design.named_cells:
+        return analyse_layout(survey, settings, design, priors=priors, check=check)
     converged = assert_converged if check else convergence_report
     model = srp.ordinal_model(survey, priors=priors, pooled=pooled, integrate_respondents=integrate_respondents)
     idata = sample(model, settings_for(model, settings))
@@ -262,3 +265,24 @@ def analyse_srp(
     )
     return SRPResult(model=model, idata=idata, tests=paradox_tests(idata), verdicts=table, convergence=report,
                      gaussian_idata=gaussian_idata, gaussian_convergence=gaussian_report)
+
+
+def analyse_layout(survey: Survey, settings: SamplerSettings, design: Design, *,
+                   priors: srp.OrdinalPriors = srp.OrdinalPriors(), check: bool = True) -> SRPResult:
+    """The SRP test of a named-cell layout (design.layout: shared_control, factorial, within_subject): the
+    cell model (srp.cell_model), each hypothesis a contrast of its cells (favourable or unfavourable cell minus
+    the control), judged as in analyse_srp, in a verdict table of the same shape. Methods: the ordinal model,
+    and Welch's tests between subjects (each test on its own three cells). No Gaussian model here: a shared
+    control would count once per experiment in its joint model, and within subject its cells are not
+    independent groups. The within-subject model samples every respondent's intercept: slowly mixing
+    (SamplerSettings.for_slow_mixing)."""
+    converged = assert_converged if check else convergence_report
+    model = srp.cell_model(survey, design, priors=priors)
+    within = bool(survey.spec.within_respondent)
+    idata = sample(model, settings.for_slow_mixing() if within else settings)
+    report = converged(idata)
+    tables = [method_verdicts(idata["posterior"]["recovery_effect"], design, "ordinal")]
+    if not within:
+        tables.append(welch_verdicts(srp.welch_tests(srp.layout_cell_statistics(survey, design)), design))
+    return SRPResult(model=model, idata=idata, tests=paradox_tests(idata), verdicts=verdict_table(*tables),
+                     convergence=report)

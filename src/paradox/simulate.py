@@ -22,7 +22,10 @@ DEFAULT_OUTPUT = DATA_DIR / "synthetic" / "magnini2007_synthetic_survey.csv"
 
 
 def simulate_survey(design: Design, seed: int | None = None) -> pd.DataFrame:
-    """One row per respondent: id, experiment, cell, moderator level, and one answer per item."""
+    """One row per respondent: id, experiment, cell, moderator level, and one answer per item. A named-cell
+    layout (design.layout): `simulate_layout`."""
+    if design.named_cells:
+        return simulate_layout(design, seed)
     sim = design.simulation
     rng = np.random.default_rng(sim.seed if seed is None else seed)
     cutpoints = np.asarray(sim.cutpoints)
@@ -38,6 +41,28 @@ def simulate_survey(design: Design, seed: int | None = None) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=[EXPERIMENT, CELL, LEVEL, *design.items])
     frame.insert(0, RESPONDENT, [f"R{i:04d}" for i in range(1, len(frame) + 1)])
     return frame
+
+
+def simulate_layout(design: Design, seed: int | None = None) -> pd.DataFrame:
+    """A survey of a named-cell layout from its `simulation` section (effects per cell): each cell gets the
+    largest n_per_cell of the design's experiments. Between subjects one row per respondent (id, cell, answers);
+    within subject (layout within_subject) that many respondents, each rated in every cell, one row per
+    respondent and cell, with one latent intercept per respondent."""
+    sim = design.simulation
+    rng = np.random.default_rng(sim.seed if seed is None else seed)
+    cutpoints = np.asarray(sim.cutpoints)
+    shifts = np.array([sim.item_shift[item] for item in design.items])
+    n = max(e.n_per_cell for e in design.experiments)
+    within = design.layout == "within_subject"
+    person = sim.respondent_sd * rng.standard_normal(n) if within else None
+    frames = []
+    for k, cell in enumerate(design.cells):
+        intercept = person if within else sim.respondent_sd * rng.standard_normal(n)
+        answers = ordered_answers(sim.effects["cells"][cell] + intercept, rng.logistic(size=(n, len(shifts))),
+                                  cutpoints, shifts)
+        ids = [f"R{i + 1:04d}" if within else f"R{k * n + i + 1:04d}" for i in range(n)]
+        frames.append(pd.DataFrame({RESPONDENT: ids, CELL: cell, **dict(zip(design.items, answers.T))}))
+    return pd.concat(frames, ignore_index=True)
 
 
 def ordered_answers(latent: np.ndarray, noise: np.ndarray, cutpoints: np.ndarray, item_shifts: np.ndarray) -> np.ndarray:

@@ -37,6 +37,8 @@ import xarray as xr
 from scipy import special, stats
 
 from paradox.data import Survey
+from paradox.models import ordinal
+from paradox.models.terms import Term, frequency_weights, linear_predictor, term_coords
 
 FAMILIES = ("ordinal", "gaussian")
 LINKS = ("logit", "probit")
@@ -48,7 +50,7 @@ RESERVED_NAMES = ("cutpoints", "cutpoints_centred", "intercept", "intercept_cent
 class Priors:
     """Weakly informative priors. None takes the default for the family.
 
-    The cutpoint and intercept priors apply at the average predictors (see _linear_predictor).
+    The cutpoint and intercept priors apply at the average predictors (see paradox.models.terms.linear_predictor).
 
     ordinal: effects and slopes Normal(0, 2.5) (logit units; a slope per unit of its
     covariate), cutpoints Normal(0, 5), random-intercept sds HalfNormal(1);
@@ -91,23 +93,6 @@ class RegressionSpec:
             raise ValueError(f"link must be one of {', '.join(LINKS)}, not {self.link!r}")
         if self.family == "gaussian" and self.respondent_intercept:
             raise ValueError("the gaussian model has one scale mean per respondent: it cannot have a respondent intercept")
-
-
-@dataclass(frozen=True)
-class Term:
-    """One predictor: a factor (effects for its non-baseline levels), or a numeric covariate."""
-
-    name: str
-    levels: tuple[str, ...] = ()  # all levels, baseline first; empty for a numeric covariate
-    components: tuple[str, str] | None = None  # an interaction's two factors; levels are then its level pairs
-
-    @property
-    def is_factor(self) -> bool:
-        return bool(self.levels) and self.components is None
-
-    @property
-    def dim(self) -> str:
-        return f"{self.name}_level"
 
 
 @dataclass
@@ -182,6 +167,10 @@ def build_regression(survey: Survey, spec: RegressionSpec, *, collapse: bool | N
     collapse = can_collapse if collapse is None else collapse
     if collapse and not can_collapse:
         raise ValueError("a model with a respondent intercept cannot be collapsed")
+    if survey.spec.within_respondent and not spec.respondent_intercept:
+        raise ValueError(f"{', '.join(survey.spec.within_respondent)} changes within respondents: a model of such a "
+                         "survey needs a respondent intercept (respondent_intercept=True), or its answers would count "
+                         "as independent respondents")
     if spec.respondent_intercept and survey.spec.weight:
         raise ValueError("frequency weights cannot be combined with a respondent intercept "
                          "(a weighted row stands for several respondents, each with their own intercept)")
@@ -196,14 +185,9 @@ def _predictor_columns(survey: Survey, terms: tuple[Term, ...]) -> list[str]:
     return [t.name for t in terms if t.components is None] + [c for c in (survey.spec.group,) if c]
 
 
-def _weights(frame: pd.DataFrame, survey: Survey) -> np.ndarray:
-    w = survey.spec.weight
-    return frame[w].to_numpy(dtype=float) if w else np.ones(len(frame))
-
-
 def _collapse_ordinal(survey: Survey, columns: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
     """One row per distinct predictor pattern, with the (weighted) count of each answer."""
-    answers = survey.answers.assign(_weight=_weights(survey.answers, survey))
+    answers = survey.answers.assign(_weight=frequency_weights(survey.answers, survey))
     answers = answers[answers["_weight"] > 0]
     lo, k = survey.spec.scale[0], survey.spec.n_categories
     if not columns:  # no predictors: one pattern, everybody
@@ -218,74 +202,6 @@ def _collapse_ordinal(survey: Survey, columns: list[str]) -> tuple[pd.DataFrame,
         if isinstance(survey.answers[name].dtype, pd.CategoricalDtype):
             rows[name] = pd.Categorical(rows[name].astype(str), categories=survey.answers[name].cat.categories)
     return rows, np.rint(table.to_numpy()).astype(np.int64)
-
-
-def _linear_predictor(rows: pd.DataFrame, terms: tuple[Term, ...], priors: Priors, survey: Survey,
-                      spec: RegressionSpec, reference: pd.DataFrame):
-    """Sum of the effects for each row (inside a model context).
-
-    The sampler sees every predictor centred on its (weighted) mean in `reference` (the
-    answers, or the respondents): a covariate minus its mean, a factor's treatment dummies
-    minus their shares. Uncentred, the cutpoints (or intercept) describe the baseline cell and
-    trade off against every effect, and the sampler crawls. The effects are the same either
-    way; `offset` (what centring took out of eta) turns the centred cutpoints or intercept
-    back into the usual ones, at the baseline levels and covariates = 0.
-    Returns eta, offset and the names of the parameters to report.
-    """
-    eta, offset = pt.zeros(len(rows)), pt.zeros(())
-    names = []
-    weights = _weights(reference, survey)
-    for term in terms:
-        if term.components:
-            effect = pm.Normal(term.name, 0.0, priors.effect_sd, dims=term.dim)
-            dummies = _interaction_dummies(rows, term)
-            shares = np.average(_interaction_dummies(reference, term), axis=0, weights=weights)
-            eta = eta + pt.dot(dummies, effect) - pt.dot(effect, shares)
-            offset = offset + pt.dot(effect, shares)
-        elif term.is_factor:
-            effect = pm.Normal(term.name, 0.0, priors.effect_sd, dims=term.dim)
-            full = pt.concatenate([pt.zeros(1), effect])  # the baseline level's effect is 0
-            codes = rows[term.name].cat.codes.to_numpy()
-            shares = np.bincount(reference[term.name].cat.codes.to_numpy(), weights=weights,
-                                 minlength=len(term.levels)) / weights.sum()
-            eta = eta + full[codes] - pt.dot(full, shares)
-            offset = offset + pt.dot(full, shares)
-        else:
-            slope = pm.Normal(term.name, 0.0, priors.effect_sd)
-            mean = float(np.average(reference[term.name].to_numpy(dtype=float), weights=weights))
-            eta = eta + slope * (rows[term.name].to_numpy(dtype=float) - mean)
-            offset = offset + slope * mean
-        names.append(term.name)
-    intercepts = [(survey.spec.group, survey.spec.group)] if survey.spec.group else []
-    if spec.respondent_intercept:
-        intercepts.append(("respondent", "respondent"))
-    for name, column in intercepts:
-        levels, index = np.unique(rows[column].astype(str).to_numpy(), return_inverse=True)
-        dim = f"{name}_level"
-        pm.Model.get_context().add_coord(dim, levels)
-        sd = pm.HalfNormal(f"{name}_sd", priors.group_sd)
-        # Non-centred (samples well when groups are few or small) and zero-sum: the cutpoints carry
-        # the overall level, else the mean of hundreds of intercepts trades off against them all.
-        z = pm.ZeroSumNormal(f"{name}_z", 1.0, dims=dim)
-        effect = pm.Deterministic(name, sd * z, dims=dim)
-        eta = eta + effect[index]
-        names.append(f"{name}_sd")
-        if name != "respondent":
-            names.append(name)
-    return eta, offset, names
-
-
-def _interaction_dummies(frame: pd.DataFrame, term: Term) -> np.ndarray:
-    """rows x level pairs: 1 where the row has both levels of the pair."""
-    a, b = term.components
-    codes_a, codes_b = frame[a].cat.codes.to_numpy(), frame[b].cat.codes.to_numpy()
-    n_a, n_b = len(frame[a].cat.categories), len(frame[b].cat.categories)
-    # the same order as Term.levels: a's level varies slowest, baselines (code 0) left out
-    return np.column_stack([(codes_a == i) & (codes_b == j) for i in range(1, n_a) for j in range(1, n_b)]).astype(float)
-
-
-def _coords(terms: tuple[Term, ...]) -> dict:
-    return {t.dim: list(t.levels[1:]) for t in terms if t.levels}
 
 
 def _initial_cutpoints(counts_by_category: np.ndarray, link: str) -> np.ndarray:
@@ -312,24 +228,21 @@ def _build_ordinal(survey, spec, terms, priors, collapse) -> RegressionModel:
         counts = None
         per_category = np.bincount(rows["answer"].to_numpy() - lo, minlength=k)
     coords = {"cutpoint": cutpoint_labels(survey), "answer_category": category_labels(survey),
-              "pattern" if collapse else "answer_row": np.arange(len(rows)), **_coords(terms)}
+              "pattern" if collapse else "answer_row": np.arange(len(rows)), **term_coords(terms)}
     with pm.Model(coords=coords) as model:
-        eta, offset, names = _linear_predictor(rows, terms, priors, survey, spec, survey.answers)
+        eta, offset, names = linear_predictor(rows, terms, priors.effect_sd, priors.group_sd, survey,
+                                              spec.respondent_intercept, survey.answers)
         centred = bool(terms)
-        cutpoints = pm.Normal(
-            "cutpoints_centred" if centred else "cutpoints", 0.0, priors.cutpoint_sd, dims="cutpoint",
-            transform=pm.distributions.transforms.ordered,
-            initval=_initial_cutpoints(per_category, spec.link),
-        )
+        cutpoints = ordinal.shared_cutpoints("cutpoints_centred" if centred else "cutpoints", priors.cutpoint_sd,
+                                             _initial_cutpoints(per_category, spec.link))
         if centred:  # reported as polr does: at the baseline levels and covariates = 0
             pm.Deterministic("cutpoints", cutpoints + offset, dims="cutpoint")
-        dist = pm.OrderedLogistic if spec.link == "logit" else pm.OrderedProbit
         if collapse:
-            p = dist.compute_p(eta, cutpoints) if spec.link == "logit" else dist.compute_p(eta, cutpoints, 1.0)
-            pm.Multinomial("answers", n=counts.sum(axis=1), p=p, observed=counts, dims=("pattern", "answer_category"))
+            ordinal.category_count_likelihood("answers", eta, cutpoints, counts, link=spec.link,
+                                              dims=("pattern", "answer_category"))
         else:
-            dist("answers", eta=eta, cutpoints=cutpoints, compute_p=False,
-                 observed=rows["answer"].to_numpy() - lo, dims="answer_row")
+            ordinal.answer_likelihood("answers", eta, cutpoints, rows["answer"].to_numpy() - lo, link=spec.link,
+                                      dims="answer_row")
     return RegressionModel(
         model=model, spec=spec, survey=survey, terms=terms, rows=rows, collapsed=collapse,
         observed="answers", parameters=[*names, "cutpoints"], counts=counts,
@@ -344,7 +257,7 @@ def respondent_means(survey: Survey) -> pd.DataFrame:
 
 def _build_gaussian(survey, spec, terms, priors) -> RegressionModel:
     columns = _predictor_columns(survey, terms)
-    people = respondent_means(survey).assign(_weight=lambda d: _weights(d, survey))
+    people = respondent_means(survey).assign(_weight=lambda d: frequency_weights(d, survey))
     people = people[people["_weight"] > 0]
     y, w = people["mean_answer"], people["_weight"]
     people = people.assign(_wy=w * y, _wyy=w * y * y)
@@ -361,8 +274,9 @@ def _build_gaussian(survey, spec, terms, priors) -> RegressionModel:
     rows["sum_of_squares"] = np.maximum(rows.pop("_wyy") - rows["n"] * rows["mean_answer"] ** 2, 0.0)
     lo, hi = survey.spec.scale
     n = rows["n"].to_numpy(dtype=float)
-    with pm.Model(coords={"pattern": np.arange(len(rows)), **_coords(terms)}) as model:
-        eta, offset, names = _linear_predictor(rows, terms, priors, survey, spec, survey.respondents)
+    with pm.Model(coords={"pattern": np.arange(len(rows)), **term_coords(terms)}) as model:
+        eta, offset, names = linear_predictor(rows, terms, priors.effect_sd, priors.group_sd, survey,
+                                              spec.respondent_intercept, survey.respondents)
         centred = bool(terms)
         intercept = pm.Normal("intercept_centred" if centred else "intercept", (lo + hi) / 2, priors.intercept_sd)
         if centred:  # reported as lm does: at the baseline levels and covariates = 0

@@ -18,6 +18,7 @@ Dims used throughout: experiment, recovery_level (favourable / unfavourable), ce
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from itertools import product
 
@@ -28,8 +29,8 @@ import pytensor.tensor as pt
 from scipy import stats
 
 from paradox.data import Survey
-from paradox.design import CELL, CELLS, EXPERIMENT, NO_FAILURE, RECOVERY_LEVELS, Design
-from paradox.models import quadrature
+from paradox.design import CELL, CELLS, EXPERIMENT, NO_FAILURE, RECOVERY_LEVELS, Design, check_controls
+from paradox.models import ordinal
 
 #: Short names of the recovery levels used as coordinates.
 LEVELS = ("favourable", "unfavourable")
@@ -70,34 +71,16 @@ def is_pooled(model: pm.Model) -> bool:
 
 
 def _recovery_effects(n_experiments: int, effect_sd: float, effect_spread: float, pooled: bool) -> pt.TensorVariable:
-    """Effect of a recovery at each moderator level, relative to no failure: (experiment, recovery_level).
-
-    Pooled: effect = mean[level] + tau * z[experiment, level] (non-centred, because with four
-    experiments the data say little about tau and the centred form samples badly).
-    """
-    if pooled and n_experiments > 1:
-        mean = pm.Normal("recovery_effect_mean", 0.0, effect_sd, dims="recovery_level")
-        # One spread for both levels: four experiments say little about tau, eight effects say more.
-        tau = pm.HalfNormal(POOLING_SPREAD, effect_spread)
-        z = pm.Normal("recovery_effect_z", 0.0, 1.0, dims=("experiment", "recovery_level"))
-        return pm.Deterministic("recovery_effect", mean + tau * z, dims=("experiment", "recovery_level"))
-    return pm.Normal("recovery_effect", 0.0, effect_sd, dims=("experiment", "recovery_level"))
+    """Effect of a recovery at each moderator level, relative to no failure: (experiment, recovery_level),
+    partially pooled across experiments (`ordinal.partially_pooled`; its spread is POOLING_SPREAD)."""
+    return ordinal.partially_pooled("recovery_effect", ("experiment", "recovery_level"), n_experiments,
+                                    effect_sd, effect_spread, pooled)
 
 
 def _cell_shift(effects: pt.TensorVariable) -> pt.TensorVariable:
     """(experiment, cell) shifts with the no-failure control at zero."""
     zeros = pt.zeros((effects.shape[0], 1))
     return pt.concatenate([zeros, effects], axis=1)
-
-
-def _item_cutpoints(n_items: int, n_cut: int, sd: float) -> pt.TensorVariable:
-    """Ordered thresholds per item: (item, cut)."""
-    return pm.Normal(
-        "cutpoints", 0.0, sd, dims=("item", "cut"),
-        transform=pm.distributions.transforms.ordered,
-        # The ordered transform needs an ordered start, or sampling fails at once.
-        initval=np.tile(np.linspace(-2.0, 2.0, n_cut), (n_items, 1)),
-    )
 
 
 def experiments_in(survey: Survey) -> list[str]:
@@ -136,10 +119,15 @@ def ordinal_model(
     intercepts afresh: answers of new respondents in the same cells.
     patterns (integrated form only): a `pattern_grid` of the design, for one model that refits many surveys.
     """
+    if survey.spec.within_respondent:
+        raise ValueError("respondents in several cells (a within-subject layout): fit cell_model, whose intercepts "
+                         "follow each respondent across cells")
+    check_controls(survey)
     if integrate_respondents:
         return _integrated_model(survey, priors, pooled, patterns)
     if patterns is not None:
         raise ValueError("patterns= belongs to the integrated form (integrate_respondents=True)")
+    survey = counted_respondents(survey)
     answers = survey.answers
     coords = coords_for(survey)
     experiments = coords["experiment"]
@@ -151,25 +139,15 @@ def ordinal_model(
     item_idx = answers["item"].cat.codes.to_numpy()
     n_cut = survey.spec.n_categories - 1
 
-    # Each respondent's experiment x cell ("group"), for the intercepts' decomposition below.
+    # Each respondent's experiment x cell ("group"), for the intercepts' decomposition (ordinal engine).
     first = answers.groupby(respondent_codes, sort=True)[[EXPERIMENT, CELL]].first()
     respondent_group = (pd.Categorical(first[EXPERIMENT].astype(str), categories=experiments).codes * len(CELLS)
                         + pd.Categorical(first[CELL].astype(str), categories=CELLS).codes)
     n_groups = len(experiments) * len(CELLS)
-    group_size = np.bincount(respondent_group, minlength=n_groups).astype(float)
 
     with pm.Model(coords=coords) as model:
-        cutpoints = _item_cutpoints(len(coords["item"]), n_cut, priors.cutpoint_sd)
-        respondent_sd = pm.HalfNormal("respondent_sd", priors.respondent_sd)
-        # iid N(0, sd) intercepts, written as each cell's mean intercept plus deviations from it: the same
-        # distribution, but a cell's recovery effect now trades off against one number (the cell's mean
-        # intercept, sd / sqrt(n) a priori) instead of all its respondents' intercepts at once, which mixed
-        # slowly when respondents spread as real ones do (sd near 3 logits). Non-centred throughout.
-        respondent_z = pm.Normal("respondent_z", 0.0, 1.0, dims="respondent")
-        z_mean = pt.zeros(n_groups)[respondent_group].inc(respondent_z) / np.maximum(group_size, 1.0)
-        group_w = pm.Normal("respondent_cell_mean_z", 0.0, 1.0, shape=n_groups)
-        group_mean = respondent_sd * group_w / np.sqrt(np.maximum(group_size, 1.0))
-        intercept = group_mean[respondent_group] + respondent_sd * (respondent_z - z_mean[respondent_group])
+        cutpoints = ordinal.item_cutpoints(len(coords["item"]), n_cut, priors.cutpoint_sd)
+        intercept, _ = ordinal.cell_decomposed_intercepts(respondent_group, n_groups, priors.respondent_sd)
         effects = _recovery_effects(len(experiments), priors.effect_sd, priors.effect_spread, pooled)
         eta = intercept[respondent_codes] + _cell_shift(effects)[exp_idx, cell_idx]
         if len(experiments) > 1:
@@ -178,11 +156,33 @@ def ordinal_model(
         # Answers are 1..K on the scale; OrderedLogistic counts categories from 0.
         # Sorting is the identity on the ordered posterior draws, but forward (prior predictive)
         # sampling ignores the ordered transform: sorted iid normals are exactly its prior.
-        pm.OrderedLogistic(
-            "satisfaction", eta=eta, cutpoints=pt.sort(cutpoints, axis=-1)[item_idx],
-            observed=answers["answer"].to_numpy() - survey.spec.scale[0], dims="answer", compute_p=False,
+        ordinal.answer_likelihood(
+            "satisfaction", eta, pt.sort(cutpoints, axis=-1)[item_idx],
+            answers["answer"].to_numpy() - survey.spec.scale[0], dims="answer", weights=answer_weights(survey),
         )
     return model
+
+
+def counted_respondents(survey: Survey) -> Survey:
+    """The survey without its zero-weight respondents (a frequency weight of 0: nobody), or itself."""
+    weight = survey.spec.weight
+    if not weight or (survey.respondents[weight] > 0).all():
+        return survey
+    keep = survey.respondents.loc[survey.respondents[weight] > 0, "respondent"]
+    if keep.empty:
+        raise ValueError(f"every respondent has weight 0 (column {weight!r}): nobody to fit")
+    return dataclasses.replace(
+        survey, answers=survey.answers[survey.answers["respondent"].isin(keep)].reset_index(drop=True),
+        respondents=survey.respondents[survey.respondents["respondent"].isin(keep)].reset_index(drop=True))
+
+
+def answer_weights(survey: Survey) -> np.ndarray | None:
+    """Each answer's frequency weight (its respondent's), or None when there are none or all are 1 (the
+    unweighted likelihood, an observed variable with posterior predictive draws)."""
+    weight = survey.spec.weight
+    if not weight or (survey.answers[weight] == 1).all():
+        return None
+    return survey.answers[weight].to_numpy(dtype=float)
 
 
 #: Name of the pm.Data container of the integrated model's pattern counts: refit on a new survey of the same
@@ -191,14 +191,21 @@ def ordinal_model(
 PATTERN_COUNTS = "pattern_count"
 
 
-def answer_patterns(survey: Survey) -> tuple[pd.DataFrame, np.ndarray]:
-    """Distinct (experiment, cell, answer to each item) with their respondent count `n`; answers 0-based,
-    an unanswered item coded n_categories (where the likelihood table holds log 1 = 0)."""
+def answer_patterns(survey: Survey, keys: tuple[str, ...] = (EXPERIMENT, CELL)) -> tuple[pd.DataFrame, np.ndarray]:
+    """Distinct (experiment, cell, answer to each item) -- or (`keys`, answers) -- with their respondent count
+    `n` (summed frequency weights); answers 0-based, an unanswered item coded n_categories (where the
+    likelihood table holds log 1 = 0)."""
     wide = survey.answers.pivot(index="respondent", columns="item", values="answer") - survey.spec.scale[0]
     wide = wide.fillna(survey.spec.n_categories).astype(int)
-    factors = survey.answers.groupby("respondent", observed=True)[[EXPERIMENT, CELL]].first()
-    patterns = pd.concat([factors.loc[wide.index].astype(str), wide], axis=1).value_counts(sort=False)
-    patterns = patterns.rename("n").reset_index()
+    factors = survey.answers.groupby("respondent", observed=True)[list(keys)].first()
+    keys = pd.concat([factors.loc[wide.index].astype(str), wide], axis=1)
+    weight = survey.spec.weight
+    if weight:  # a respondent of weight w counts as w identical respondents; weight 0 as none
+        w = survey.respondents.set_index("respondent")[weight].loc[wide.index].to_numpy(dtype=float)
+        patterns = keys.assign(n=w).groupby(list(keys.columns), sort=False, observed=True)["n"].sum()
+        patterns = patterns[patterns > 0].reset_index()
+    else:
+        patterns = keys.value_counts(sort=False).rename("n").reset_index()
     return patterns, patterns[survey.items].to_numpy()
 
 
@@ -254,7 +261,8 @@ def _integrated_model(survey: Survey, priors: OrdinalPriors, pooled: bool,
     or every pattern of `patterns` (pattern_grid), the counts then held in pm.Data `PATTERN_COUNTS` so that
     one compiled model refits any survey of the design. Intercepts are iid N(0, sd) here, not zero-sum:
     integrated out, the two differ by one degree of freedom in n, while the cutpoints carry the overall level
-    either way."""
+    either way. Frequency weights: a pattern's count is its respondents' summed weight."""
+    survey = counted_respondents(survey)
     if patterns is None:
         patterns, _ = answer_patterns(survey)
         counts = patterns["n"].to_numpy(dtype=float)
@@ -268,16 +276,109 @@ def _integrated_model(survey: Survey, priors: OrdinalPriors, pooled: bool,
     group_idx = (pd.Categorical(patterns[EXPERIMENT], categories=experiments).codes * n_cells
                  + pd.Categorical(patterns[CELL], categories=CELLS).codes)
     with pm.Model(coords=coords) as model:
-        cutpoints = _item_cutpoints(n_items, n_cut, priors.cutpoint_sd)
+        cutpoints = ordinal.item_cutpoints(n_items, n_cut, priors.cutpoint_sd)
         respondent_sd = pm.HalfNormal("respondent_sd", priors.respondent_sd)
         effects = _recovery_effects(len(experiments), priors.effect_sd, priors.effect_spread, pooled)
         shift = _cell_shift(effects)
         if len(experiments) > 1:
             shift = shift + pm.ZeroSumNormal("experiment_baseline", priors.baseline_sd, dims="experiment")[:, None]
-        count = pm.Data(PATTERN_COUNTS, counts, dims="pattern")
-        log_lik = quadrature.pattern_loglik(answers, group_idx, cutpoints, shift.flatten(), respondent_sd)
-        pm.Potential("satisfaction_integrated", pt.dot(count, log_lik))
+        ordinal.integrated_likelihood("satisfaction_integrated", answers, group_idx, cutpoints, shift.flatten(),
+                                      respondent_sd, counts, counts_name=PATTERN_COUNTS)
     return model
+
+
+def cell_model(survey: Survey, design: Design, priors: OrdinalPriors = OrdinalPriors(),
+               integrate_respondents: bool | None = None) -> pm.Model:
+    """Hierarchical cumulative-logit model of a named-cell layout (shared control, factorial, within subject;
+    design.layout): one latent effect per cell, the SRP tests contrasts over cells.
+
+    eta[r, i] = respondent[r] + cell_effect[cell of the answer],   answer ~ OrderedLogistic(eta, cutpoints[i])
+
+    cell_effect is 0 at the reference cell (the first experiment's control) and N(0, effect_sd) elsewhere, so
+    each delta against that control has the prior of ordinal_model's recovery effects. Deterministics in the
+    form the rest of the package reads: recovery_effect (experiment, recovery_level) = cell_effect[the level's
+    cell] - cell_effect[control], and experiment_baseline (experiment) = cell_effect[control], so that
+    hypotheses.paradox_tests, top_two_box and method_verdicts apply unchanged. No pooling across experiments:
+    in these layouts experiments share cells, so their effects are not exchangeable draws.
+
+    Respondent intercepts N(0, respondent_sd): integrated out (the default between subjects), or sampled, which
+    a within-subject layout needs (a respondent's intercept is shared by their cells). Frequency weights as in
+    ordinal_model. An experiment whose control has no respondents is refused (design.check_controls).
+    """
+    if not design.named_cells:
+        raise ValueError("the separate layout (one control per experiment) is ordinal_model's")
+    check_controls(survey, design)
+    within = bool(survey.spec.within_respondent)
+    if integrate_respondents is None:
+        integrate_respondents = not within
+    if integrate_respondents and within:
+        raise ValueError("a respondent rated in several cells shares one intercept across them: the within-subject "
+                         "layout samples the intercepts (integrate_respondents=False)")
+    survey = counted_respondents(survey)
+    present = set(survey.respondents[CELL].astype(str))
+    experiments = [e for e in design.experiments if set(e.cells) <= present]
+    if not experiments:
+        raise ValueError(f"no experiment of the design has all its cells in the survey (cells present: {sorted(present)})")
+    reference = experiments[0].control_cell
+    cells = [reference, *[c for c in design.cells if c in present and c != reference]]
+    coords = {"cell": cells, "free_cell": cells[1:], "experiment": [e.moderator for e in experiments],
+              "recovery_level": list(LEVELS), "item": survey.items,
+              "cut": [f"{k}|{k + 1}" for k in range(1, survey.spec.n_categories)]}
+    n_items, n_cut = len(survey.items), survey.spec.n_categories - 1
+    position = {c: i for i, c in enumerate(cells)}
+    roles = np.array([[position[c] for c in e.cells] for e in experiments])  # (experiment, control/fav/unfav)
+
+    with pm.Model(coords=coords) as model:
+        cutpoints = ordinal.item_cutpoints(n_items, n_cut, priors.cutpoint_sd)
+        free = pm.Normal("cell_effect_free", 0.0, priors.effect_sd, dims="free_cell")
+        effect = pm.Deterministic("cell_effect", pt.concatenate([pt.zeros(1), free]), dims="cell")
+        pm.Deterministic("experiment_baseline", effect[roles[:, 0]], dims="experiment")
+        pm.Deterministic("recovery_effect", effect[roles[:, 1:]] - effect[roles[:, :1]],
+                         dims=("experiment", "recovery_level"))
+        if integrate_respondents:
+            patterns, answers = answer_patterns(survey, keys=(CELL,))
+            model.add_coord("pattern", np.arange(len(patterns)))
+            group = pd.Categorical(patterns[CELL].astype(str), categories=cells).codes
+            respondent_sd = pm.HalfNormal("respondent_sd", priors.respondent_sd)
+            ordinal.integrated_likelihood("satisfaction_integrated", answers, group, cutpoints, effect, respondent_sd,
+                                          patterns["n"].to_numpy(dtype=float), counts_name=PATTERN_COUNTS)
+            return model
+        frame = survey.answers
+        respondent_codes, respondents = pd.factorize(frame["respondent"], sort=False)
+        model.add_coord("respondent", list(respondents))
+        model.add_coord("answer", np.arange(len(frame)))
+        cell_idx = pd.Categorical(frame[CELL].astype(str), categories=cells).codes
+        if within:  # one intercept per person across their cells: iid, non-centred
+            respondent_sd = pm.HalfNormal("respondent_sd", priors.respondent_sd)
+            z = pm.Normal("respondent_z", 0.0, 1.0, dims="respondent")
+            intercept = respondent_sd * z
+        else:
+            first = frame.groupby(respondent_codes, sort=True)[CELL].first().astype(str)
+            group = pd.Categorical(first, categories=cells).codes
+            intercept, _ = ordinal.cell_decomposed_intercepts(group, len(cells), priors.respondent_sd)
+        ordinal.answer_likelihood(
+            "satisfaction", intercept[respondent_codes] + effect[cell_idx],
+            pt.sort(cutpoints, axis=-1)[frame["item"].cat.codes.to_numpy()],
+            frame["answer"].to_numpy() - survey.spec.scale[0], dims="answer", weights=answer_weights(survey),
+        )
+    return model
+
+
+def layout_cell_statistics(survey: Survey, design: Design) -> pd.DataFrame:
+    """cell_statistics of a named-cell layout in the separate layout's form (experiment, cell in CELLS, n, mean,
+    sd): each experiment's control, favourable and unfavourable cell, so that welch_tests applies. A shared
+    control appears under each experiment that uses it (right for one test at a time, not for a joint model)."""
+    if survey.spec.within_respondent:
+        raise ValueError("Welch's test compares independent groups; in a within-subject layout they are not")
+    means = survey.answers.groupby("respondent", observed=True, sort=False).agg(
+        cell=(CELL, "first"), scale_mean=("answer", "mean")).reset_index()
+    means = _scale_mean_statistics(survey, means, [CELL]).reset_index().set_index(CELL)
+    rows = []
+    for e in design.experiments:
+        if set(e.cells) <= set(means.index):
+            rows += [{EXPERIMENT: e.moderator, CELL: role, **means.loc[cell, ["n", "mean", "sd"]].to_dict()}
+                     for role, cell in zip(CELLS, e.cells)]
+    return pd.DataFrame(rows, columns=[EXPERIMENT, CELL, "n", "mean", "sd"])
 
 
 def respondent_means(survey: Survey) -> pd.DataFrame:
@@ -288,12 +389,26 @@ def respondent_means(survey: Survey) -> pd.DataFrame:
 
 
 def cell_statistics(survey: Survey) -> pd.DataFrame:
-    """n, mean and SD of the respondents' scale means per experiment and cell."""
-    table = respondent_means(survey).groupby([EXPERIMENT, CELL], observed=True, sort=False)["scale_mean"].agg(
-        n="count", mean="mean", sd=lambda x: x.std(ddof=1)
-    )
+    """n, mean and SD of the respondents' scale means per experiment and cell. With frequency weights, those
+    of the respondents the weights stand for (n the summed weight: a respondent of weight 2 counts twice)."""
+    table = _scale_mean_statistics(survey, respondent_means(survey), [EXPERIMENT, CELL])
     order = pd.MultiIndex.from_product([experiments_in(survey), list(CELLS)], names=[EXPERIMENT, CELL])
     return table.reindex(order).dropna(how="all").reset_index()
+
+
+def _scale_mean_statistics(survey: Survey, means: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """n, mean, sd of `means` (one row per respondent, column scale_mean) per `keys`, frequency-weighted."""
+    weight = survey.spec.weight
+    if not weight:
+        return means.groupby(keys, observed=True, sort=False)["scale_mean"].agg(
+            n="count", mean="mean", sd=lambda x: x.std(ddof=1))
+    w = survey.respondents.set_index("respondent")[weight].loc[means["respondent"]].to_numpy(dtype=float)
+    means = means.assign(_w=w, _wx=w * means["scale_mean"], _wxx=w * means["scale_mean"] ** 2)
+    sums = means.groupby(keys, observed=True, sort=False)[["_w", "_wx", "_wxx"]].sum()
+    sums = sums[sums["_w"] > 0]
+    mean = sums["_wx"] / sums["_w"]
+    sd = np.sqrt(np.maximum(sums["_wxx"] - sums["_w"] * mean**2, 0.0) / (sums["_w"] - 1))
+    return pd.DataFrame({"n": sums["_w"], "mean": mean, "sd": sd})
 
 
 #: Names of the pm.Data of gaussian_model(..., data_containers=True): each row's n, mean and SD.

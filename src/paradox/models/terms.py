@@ -1,0 +1,105 @@
+"""Fixed and random effects from a model spec, shared by the ordinal engine's models and the Gaussian one.
+
+A factor is treatment-coded (its first level the baseline, one effect per other level), a numeric covariate has
+a slope, an interaction of two factors one effect per pair of non-baseline levels (R's a:b); a grouping column
+and, on request, the respondent add zero-sum random intercepts (paradox.models.ordinal.zero_sum_intercepts).
+`linear_predictor` sums them for each row, centred (see there).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytensor.tensor as pt
+
+from paradox.data import Survey
+from paradox.models import ordinal
+
+
+@dataclass(frozen=True)
+class Term:
+    """One predictor: a factor (effects for its non-baseline levels), or a numeric covariate."""
+
+    name: str
+    levels: tuple[str, ...] = ()  # all levels, baseline first; empty for a numeric covariate
+    components: tuple[str, str] | None = None  # an interaction's two factors; levels are then its level pairs
+
+    @property
+    def is_factor(self) -> bool:
+        return bool(self.levels) and self.components is None
+
+    @property
+    def dim(self) -> str:
+        return f"{self.name}_level"
+
+
+def frequency_weights(frame: pd.DataFrame, survey: Survey) -> np.ndarray:
+    w = survey.spec.weight
+    return frame[w].to_numpy(dtype=float) if w else np.ones(len(frame))
+
+
+def linear_predictor(rows: pd.DataFrame, terms: tuple[Term, ...], effect_sd: float, group_sd: float, survey: Survey,
+                     respondent_intercept: bool, reference: pd.DataFrame):
+    """Sum of the effects for each row (inside a model context).
+
+    The sampler sees every predictor centred on its (weighted) mean in `reference` (the
+    answers, or the respondents): a covariate minus its mean, a factor's treatment dummies
+    minus their shares. Uncentred, the cutpoints (or intercept) describe the baseline cell and
+    trade off against every effect, and the sampler crawls. The effects are the same either
+    way; `offset` (what centring took out of eta) turns the centred cutpoints or intercept
+    back into the usual ones, at the baseline levels and covariates = 0.
+    Returns eta, offset and the names of the parameters to report.
+    """
+    eta, offset = pt.zeros(len(rows)), pt.zeros(())
+    names = []
+    weights = frequency_weights(reference, survey)
+    for term in terms:
+        if term.components:
+            effect = pm.Normal(term.name, 0.0, effect_sd, dims=term.dim)
+            dummies = interaction_dummies(rows, term)
+            shares = np.average(interaction_dummies(reference, term), axis=0, weights=weights)
+            eta = eta + pt.dot(dummies, effect) - pt.dot(effect, shares)
+            offset = offset + pt.dot(effect, shares)
+        elif term.is_factor:
+            effect = pm.Normal(term.name, 0.0, effect_sd, dims=term.dim)
+            full = pt.concatenate([pt.zeros(1), effect])  # the baseline level's effect is 0
+            codes = rows[term.name].cat.codes.to_numpy()
+            shares = np.bincount(reference[term.name].cat.codes.to_numpy(), weights=weights,
+                                 minlength=len(term.levels)) / weights.sum()
+            eta = eta + full[codes] - pt.dot(full, shares)
+            offset = offset + pt.dot(full, shares)
+        else:
+            slope = pm.Normal(term.name, 0.0, effect_sd)
+            mean = float(np.average(reference[term.name].to_numpy(dtype=float), weights=weights))
+            eta = eta + slope * (rows[term.name].to_numpy(dtype=float) - mean)
+            offset = offset + slope * mean
+        names.append(term.name)
+    intercepts = [(survey.spec.group, survey.spec.group)] if survey.spec.group else []
+    if respondent_intercept:
+        intercepts.append(("respondent", "respondent"))
+    for name, column in intercepts:
+        levels, index = np.unique(rows[column].astype(str).to_numpy(), return_inverse=True)
+        dim = f"{name}_level"
+        pm.Model.get_context().add_coord(dim, levels)
+        effect = ordinal.zero_sum_intercepts(name, group_sd, dim)
+        eta = eta + effect[index]
+        names.append(f"{name}_sd")
+        if name != "respondent":
+            names.append(name)
+    return eta, offset, names
+
+
+def interaction_dummies(frame: pd.DataFrame, term: Term) -> np.ndarray:
+    """rows x level pairs: 1 where the row has both levels of the pair."""
+    a, b = term.components
+    codes_a, codes_b = frame[a].cat.codes.to_numpy(), frame[b].cat.codes.to_numpy()
+    n_a, n_b = len(frame[a].cat.categories), len(frame[b].cat.categories)
+    # the same order as Term.levels: a's level varies slowest, baselines (code 0) left out
+    return np.column_stack([(codes_a == i) & (codes_b == j) for i in range(1, n_a) for j in range(1, n_b)]).astype(float)
+
+
+def term_coords(terms: tuple[Term, ...]) -> dict:
+    return {t.dim: list(t.levels[1:]) for t in terms if t.levels}
