@@ -6,7 +6,8 @@ from paradox.fit.config import (COMMAND_LINE, CONFIG_KEYS, EXAMPLE_CONFIG, SRP_F
                                 as_config, load_config)
 from paradox.fit.report import report
 from paradox.fit.result import FitResult
-from paradox.fit.run import MAX_PREDICTIVE_DRAWS, Prepared, fit_survey, prepare, read_survey, srp_design
+from paradox.fit.run import MAX_PREDICTIVE_DRAWS, Prepared, fit_survey, prepare, read_survey
+from paradox.fit.srp import srp_design
 from paradox.fit.writer import OUTPUT_FILES, run_record, write_outputs
 from paradox.models.sampling import tidy_summary
 

@@ -2,6 +2,8 @@
 
     config   the analysis config: each key, how it is read and checked (`AnalysisConfig`, `load_config`)
     run      read and check the data and the model, then sample (`prepare`, `fit_survey`)
+    srp      the SRP part (`srp: true`): its design, and the surveys it refuses rather than misread
+    priors   each reported parameter's prior, and the prior-dominance check (paradox.meta's)
     result   `FitResult`: everything one analysis produced, and `write`
     report   report.md: data, model, sampling, convergence, parameters
     writer   every file of DIR (summary, posterior, report, run record, figures)

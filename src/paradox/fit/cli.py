@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import textwrap
 from pathlib import Path
 
@@ -39,6 +40,8 @@ FLAGS = {
     "--model": ("model", {"choices": FAMILIES}),
     "--link": ("link", {"choices": LINKS}),
     "--respondent-intercept": ("respondent_intercept", {"action": "store_const", "const": True}),
+    "--no-respondent-intercept": ("respondent_intercept", {"action": "store_const", "const": False,
+                                                           "help": "sets `respondent_intercept: false`"}),
     "--srp": ("srp", {"action": "store_const", "const": True}),
     "--draws": ("draws", {"type": int, "metavar": "N"}),
     "--tune": ("tune", {"type": int, "metavar": "N"}),
@@ -80,7 +83,8 @@ inputs: .csv .txt .tsv (delimiter detected; a Qualtrics export's extra header ro
   or any blank id, factor, covariate or weight, is an error.
 
 outputs in DIR: summary.csv and summary.json (parameter, mean, sd, ci_lower, ci_upper,
-  r_hat, ess_bulk, ess_tail), posterior.nc (NetCDF), report.md (data, convergence),
+  r_hat, ess_bulk, ess_tail), posterior.nc (NetCDF), report.md (data, model choices,
+  convergence, every prior and its prior-dominance check; warnings also on stderr),
   run.json, config.yaml (the config as run), figures/effects.png and
   figures/answer_check.png, verdicts.csv (with srp: true).
 
@@ -135,7 +139,7 @@ def _overrides(args: argparse.Namespace) -> dict:
 def run_fit(args: argparse.Namespace) -> int:
     """`paradox fit`: check everything, sample, write DIR; returns the exit status."""
     out = Path(args.out)
-    flag_names = {key: flag for flag, (key, _) in FLAGS.items()}
+    flag_names = {key: flag for flag, (key, _) in reversed(FLAGS.items())}  # a key's first flag names it
     inputs = [args.data] + ([args.config] if args.config else [])
     # DIR is checked, locked and its temporary folder made before anything else: a bad DIR costs no work.
     with output_dir(args.out, command="fit", inputs=inputs, may_write=OUTPUT_FILES, overwrite=args.overwrite) as tmp:
@@ -143,6 +147,8 @@ def run_fit(args: argparse.Namespace) -> int:
         result = fit_survey(Path(args.data), config)
         write_outputs(result, tmp)
     print(format_result(result, out))
+    for caution in result.cautions:
+        print(f"paradox fit: warning: {caution}", file=sys.stderr)
     if args.strict and not result.converged:
         return EXIT_NOT_CONVERGED
     return 0

@@ -11,11 +11,15 @@ from paradox.data import SUPPORTED_SUFFIXES, SurveySpec
 from paradox.design import decision_from
 from paradox.errors import InputError
 from paradox.models.regression import FAMILIES, LINKS, Priors, RegressionSpec
+from paradox.models.srp import OrdinalPriors
 from paradox.settings import SamplerSettings
 from paradox.yamlfile import load_yaml
 
 #: Factors the SRP verdicts need (the layout of data/synthetic/magnini2007_synthetic_survey.csv).
 SRP_FACTORS = ("experiment", "cell")
+
+#: What `srp_other_predictors` may say: refuse the run, or fit the SRP models without those predictors.
+SRP_OTHER_PREDICTORS = ("refuse", "leave_out")
 
 #: Where a config comes from when there is no --config file.
 COMMAND_LINE = "the command line (no --config)"
@@ -130,6 +134,10 @@ def _flag(value) -> bool:
     raise ValueError(f"expected true or false, got {value!r}")
 
 
+def _optional_flag(value) -> bool | None:
+    return None if value is None else _flag(value)
+
+
 def _choice(options):
     def parse(value):
         if str(value) not in options:
@@ -140,21 +148,31 @@ def _choice(options):
 
 
 def _priors(value) -> Priors:
+    return _prior_scales(Priors, value)
+
+
+def _srp_priors(value) -> OrdinalPriors:
+    return _prior_scales(OrdinalPriors, value)
+
+
+def _prior_scales(kind, value):
+    """A prior dataclass (every field a positive scale) from a mapping; unknown names and bad values refused."""
     if value is None:
-        return Priors()
+        return kind()
     if not isinstance(value, dict):
         raise ValueError("expected a mapping such as {effect_sd: 2.5}")
-    known = [f.name for f in dataclasses.fields(Priors)]
+    known = [f.name for f in dataclasses.fields(kind)]
     values = {}
     for key, v in value.items():
         if key not in known:
             close = difflib.get_close_matches(str(key), known, n=1)
             raise ValueError(f"unknown prior {key!r}{f' (did you mean {close[0]!r}?)' if close else ''}; "
                              f"known: {', '.join(known)}")
-        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0):
-            raise ValueError(f"prior {key} must be a positive number, got {v!r}")
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < float("inf")):
+            raise ValueError(f"prior {key} must be a positive, finite number, got {v!r}")
         values[key] = None if v is None else float(v)
-    return Priors(**values)
+    defaults = kind()
+    return kind(**{k: (getattr(defaults, k) if v is None else v) for k, v in values.items()})
 
 
 def _decision(value) -> dict:
@@ -205,14 +223,22 @@ CONFIG_KEYS: dict[str, ConfigKey] = {
     "model": ConfigKey(_choice(FAMILIES), "ordinal (cumulative model of each answer; default) or gaussian "
                        "(normal model of each respondent's mean answer)", "model"),
     "link": ConfigKey(_choice(LINKS), "ordinal link: logit (default; effects are log odds ratios) or probit", "model"),
-    "respondent_intercept": ConfigKey(_flag, "ordinal: a random intercept per respondent (for several items per "
-                                      "respondent); default false", "model"),
+    "respondent_intercept": ConfigKey(_optional_flag, "ordinal: a random intercept per respondent. Default: on when "
+                                      "a respondent gave several answers (else their answers would count as "
+                                      "independent respondents); false switches it off, with a warning", "model"),
     "item_effects": ConfigKey(_flag, "ordinal with several items: an effect per item against the first "
                               "(default true)", "model"),
     "priors": ConfigKey(_priors, "prior scales: effect_sd, cutpoint_sd, group_sd, intercept_sd, sigma_sd "
                         "(see README; the defaults are weakly informative)", "model"),
+    "srp_priors": ConfigKey(_srp_priors, "with srp: prior scales of the SRP ordinal model, on the logit scale: "
+                            "effect_sd (recovery effects, default 2), effect_spread (their spread across experiments, "
+                            "1), cutpoint_sd (4), respondent_sd (3), baseline_sd (2); see README", "model"),
     "srp": ConfigKey(_flag, "also test the service recovery paradox (needs factors experiment and cell, "
                      "as in data/synthetic/); default false", "model"),
+    "srp_other_predictors": ConfigKey(_choice(SRP_OTHER_PREDICTORS), "with srp: covariates, group and factors "
+                                      "other than experiment and cell, which the SRP models do not take yet: refuse "
+                                      "(default: exit 2 naming them) or leave_out (the verdicts use experiment and "
+                                      "cell alone, as in a randomised experiment; the report says so)", "model"),
     "srp_design": ConfigKey(_optional_text, "with srp: the design YAML that names each experiment's hypothesis and "
                             "favourable level (default data/design/magnini2007_design.yaml; relative to the config)",
                             "model"),
@@ -266,10 +292,12 @@ class AnalysisConfig:
     sheet: str | int | None = None
     model: str = "ordinal"
     link: str = "logit"
-    respondent_intercept: bool = False
+    respondent_intercept: bool | None = None  # None: decided from the data (paradox.fit.run.respondent_intercept)
     item_effects: bool = True
     priors: Priors = field(default_factory=Priors)
     srp: bool = False
+    srp_other_predictors: str = "refuse"
+    srp_priors: OrdinalPriors = field(default_factory=OrdinalPriors)
     srp_design: str | None = None
     decision: dict = field(default_factory=dict)
     draws: int | None = None
@@ -320,6 +348,12 @@ class AnalysisConfig:
             missing = [f for f in SRP_FACTORS if f not in self.factors]
             if missing:
                 fail("srp", f"the SRP verdicts need the factors {', '.join(SRP_FACTORS)}; missing: {', '.join(missing)}")
+            others = self.srp_left_out()
+            if others and self.srp_other_predictors == "refuse":
+                fail("srp_other_predictors", f"the SRP models take experiment and cell only, so {', '.join(others)} "
+                     "would be left out of the SRP verdicts (the regression keeps them). Set "
+                     "`srp_other_predictors: leave_out` to accept that (in a randomised experiment the contrasts "
+                     "stay unbiased, if less precise), or drop them from the config")
         roles: dict[str, list[str]] = {}
         for key in ("respondent", "items", "item_column", "answer_column", "factors", "covariates", "group", "weight"):
             value = getattr(self, key)
@@ -339,8 +373,13 @@ class AnalysisConfig:
         if self.respondent_intercept and self.weight:
             fail("weight", "frequency weights cannot be combined with respondent_intercept: a weighted row "
                            "stands for several respondents, each with their own intercept")
-        if self.respondent_intercept and not self.respondent:
+        if self.respondent_intercept and not self.respondent and not self.items:  # wide layout: a row is a respondent
             fail("respondent_intercept", "needs the `respondent` column")
+
+    def srp_left_out(self) -> list[str]:
+        """Predictors of this config that the SRP models do not take (covariates, group, other factors)."""
+        factors = [f for f in self.factors if f not in SRP_FACTORS]
+        return [*factors, *self.covariates, *([self.group] if self.group else [])]
 
     def with_(self, **changes) -> "AnalysisConfig":
         """A copy with some keys changed, checked again."""
@@ -353,7 +392,7 @@ class AnalysisConfig:
             value = getattr(self, key)
             if value == getattr(defaults, key):
                 continue
-            if isinstance(value, Priors):
+            if isinstance(value, (Priors, OrdinalPriors)):
                 value = {k: v for k, v in dataclasses.asdict(value).items() if v is not None}
             elif isinstance(value, tuple):
                 value = list(value)
@@ -371,8 +410,11 @@ class AnalysisConfig:
             labels=self.labels, missing_values=self.missing_values,
         )
 
-    def regression_spec(self) -> RegressionSpec:
-        return RegressionSpec(family=self.model, link=self.link, respondent_intercept=self.respondent_intercept,
+    def regression_spec(self, respondent_intercept: bool | None = None) -> RegressionSpec:
+        """The regression; `respondent_intercept` as decided from the data (default: the config's, None as false)."""
+        if respondent_intercept is None:
+            respondent_intercept = bool(self.respondent_intercept)
+        return RegressionSpec(family=self.model, link=self.link, respondent_intercept=respondent_intercept,
                               item_effects=self.item_effects, priors=self.priors)
 
     def sampler_settings(self, base: SamplerSettings | None = None) -> SamplerSettings:

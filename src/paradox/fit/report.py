@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from paradox.data import describe
+from paradox.meta.model import PRIOR_DOMINANCE_LIMIT
 
 if TYPE_CHECKING:
     from paradox.fit.result import FitResult
@@ -28,6 +29,7 @@ def report(result: FitResult) -> str:
         + f"; the likelihood sees {r.n_likelihood_rows} {'distinct predictor patterns' if r.collapsed else 'answers'}.",
         f"- Sampling: {s.chains} chains x {s.draws} draws ({s.tune} tuning), seed {s.seed}, "
         f"NUTS ({s.nuts_sampler}), {result.seconds:.1f} s.",
+        *[f"- {note}" for note in result.notes],
         "",
         "## Convergence",
         "",
@@ -39,6 +41,8 @@ def report(result: FitResult) -> str:
                      f"| {row['worst_variable'] or '-'} |")
     verdict = "all checks passed" if result.converged else "FAILED: do not trust these numbers yet (see README: convergence)"
     lines += ["", f"Convergence: {verdict}.", "", "## Parameters", "", _markdown_table(result.summary), ""]
+    if result.prior_check is not None:
+        lines += prior_section(result)
     if result.srp is not None:
         srp_ok = bool(result.srp.convergence["passed"].all() and result.srp.gaussian_convergence["passed"].all())
         decision = result.srp_design.decision
@@ -50,6 +54,25 @@ def report(result: FitResult) -> str:
                   "(Gaussian, Welch; Welch's columns hold 1 - p).", "",
                   _markdown_table(result.verdicts), ""]
     return "\n".join(lines)
+
+
+def prior_section(result: FitResult) -> list[str]:
+    """Every prior behind a reported parameter, and how far the data narrowed it (paradox.fit.priors)."""
+    check = result.prior_check
+    table = check[["model", "parameter", "prior", "prior_sd", "posterior_sd", "ratio"]].assign(
+        decided_by_prior=check["prior_decides"].map({True: "YES", False: "no"}))
+    decided = int(check["prior_decides"].sum())
+    lines = ["## Priors and prior check", "",
+             f"Each prior is set in the config (`priors` for the regression{', `srp_priors` for the SRP ordinal model' if result.srp is not None else ''}; "
+             f"README, 'Priors'). ratio = posterior sd / prior sd; above {PRIOR_DOMINANCE_LIMIT:g} the data have not "
+             "even halved the prior's uncertainty, so the prior, not the data, decides that parameter.", "",
+             _markdown_table(table), ""]
+    if result.srp is not None:
+        lines += ["The SRP Gaussian model keeps its fixed priors (paradox.models.srp.GaussianPriors: effects "
+                  "Normal(0, 1) scale point, their spread HalfNormal(0.5)); they are not settable yet.", ""]
+    lines += [f"**WARNING**: the prior decides {decided} parameter(s); see `decided_by_prior`." if decided
+              else "No reported parameter is decided by its prior.", ""]
+    return lines
 
 
 def _markdown_table(table: pd.DataFrame) -> str:

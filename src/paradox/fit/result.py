@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -32,6 +32,9 @@ class FitResult:
     seconds: float
     srp: SRPResult | None = None
     srp_design: Design | None = None
+    notes: list[str] = field(default_factory=list)     # model choices, stated in report.md
+    cautions: list[str] = field(default_factory=list)  # warnings: printed by `paradox fit`, and in report.md
+    prior_check: pd.DataFrame | None = None            # posterior sd / prior sd per parameter (paradox.fit.priors)
 
     @property
     def verdicts(self) -> pd.DataFrame | None:
