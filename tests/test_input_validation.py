@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from paradox import analysis
+from paradox.fit import run as fit_run
 from paradox.analysis import prepare
 from paradox.cli import main
 from paradox.data import read_table
@@ -99,7 +100,7 @@ BAD = {
 
 @pytest.mark.parametrize("name", list(BAD))
 def test_bad_input_is_refused_with_file_column_row(name, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(analysis, "sample", lambda *a, **k: pytest.fail("sampled bad input"))
+    monkeypatch.setattr(fit_run, "sample", lambda *a, **k: pytest.fail("sampled bad input"))
     content, file_name, config_text, extra, words = BAD[name]
     data = tmp_path / file_name
     content(data) if callable(content) else data.write_bytes(content)

@@ -10,6 +10,7 @@ import os
 import pytest
 
 from paradox import analysis, interrupt, outputs
+from paradox.fit import run as fit_run
 from paradox.cli import main
 from paradox.errors import EXIT_BAD_INPUT, InputError
 from paradox.meta import model as meta_model
@@ -33,7 +34,7 @@ def no_sampling(monkeypatch):
     def tripwire(*args, **kwargs):
         raise AssertionError("sampled although the run should have been refused first")
 
-    monkeypatch.setattr(analysis, "sample", tripwire)
+    monkeypatch.setattr(fit_run, "sample", tripwire)
     monkeypatch.setattr(meta_model, "sample", tripwire)
 
 

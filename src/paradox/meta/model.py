@@ -332,12 +332,14 @@ def sample_prior(table: StudyTable, settings: SamplerSettings, priors: MetaPrior
         return sample_prior_predictive(model, settings, draws=draws)
 
 
-def prior_dominance(idata: xr.DataTree, priors: MetaPriors) -> pd.DataFrame:
+def prior_dominance(idata: xr.DataTree, priors: MetaPriors, parameters: tuple[str, ...] = PRIOR_PARAMETERS) -> pd.DataFrame:
     """For each parameter with a prior of its own: prior, prior sd, posterior sd and their ratio;
     `prior_decides` when the ratio exceeds PRIOR_DOMINANCE_LIMIT (the data have not halved the
     prior's uncertainty, so the prior, not the data, sets much of the result). A half-Cauchy has no
-    sd: its rows have no ratio and are not flagged (prior_sensitivity.csv shows what it does)."""
-    names = [v for v in PRIOR_PARAMETERS if v in idata["posterior"].data_vars]
+    sd: its rows have no ratio and are not flagged (prior_sensitivity.csv shows what it does).
+    Other models use the same check (`paradox fit`): `parameters` names their variables, and `priors`
+    is anything whose `prior(variable)` gives the prior as text and its sd."""
+    names = [v for v in parameters if v in idata["posterior"].data_vars]
     summary = posterior_summary(idata, names)
     rows = []
     for parameter, posterior_sd in zip(summary["parameter"], summary["sd"]):
@@ -348,11 +350,11 @@ def prior_dominance(idata: xr.DataTree, priors: MetaPriors) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def prior_warnings(check: pd.DataFrame, model: str) -> list[str]:
-    """One line per parameter whose prior decides it (see `prior_dominance`)."""
+def prior_warnings(check: pd.DataFrame, model: str, where: str = "paradox meta --help, 'priors'") -> list[str]:
+    """One line per parameter whose prior decides it (see `prior_dominance`); `where` says where priors are set."""
     return [f"WARNING ({model}): the prior decides {row.parameter}: posterior sd {row.posterior_sd:.4g} is "
             f"{row.ratio:.2f} of the prior's sd {row.prior_sd:.4g} ({row.prior}; limit {PRIOR_DOMINANCE_LIMIT:g}); "
-            "the data have narrowed its prior little -- set the prior deliberately (paradox meta --help, 'priors')"
+            f"the data have narrowed its prior little -- set the prior deliberately ({where})"
             for row in check.itertuples() if row.prior_decides]
 
 

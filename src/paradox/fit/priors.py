@@ -1,0 +1,84 @@
+"""The priors of `paradox fit` as its report states them, and the prior-dominance check of every fit.
+
+The check itself is paradox.meta's (`prior_dominance`: posterior sd / prior sd per reported parameter,
+flagged above PRIOR_DOMINANCE_LIMIT, when the data have not even halved the prior's uncertainty); this
+module only says what each parameter's prior is, in the regression and in the SRP ordinal model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from paradox.meta.model import prior_dominance, prior_warnings
+from paradox.models.regression import Priors, RegressionModel
+from paradox.models.srp import OrdinalPriors
+
+#: The sd of HalfNormal(1): a half-normal prior's sd is its scale times this.
+HALF_NORMAL_SD = float(np.sqrt(1.0 - 2.0 / np.pi))
+#: Where a user sets the priors, for the warnings.
+WHERE_TO_SET = "the config's `priors` and `srp_priors`; README, 'Priors'"
+
+
+@dataclass(frozen=True)
+class PriorTable:
+    """Each model variable's prior, as text and its sd: `prior(variable)`, as prior_dominance asks."""
+
+    priors: dict[str, tuple[str, float]]
+
+    def prior(self, variable: str) -> tuple[str, float]:
+        return self.priors[variable]
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        return tuple(self.priors)
+
+    def as_table(self, model: str) -> pd.DataFrame:
+        return pd.DataFrame([{"model": model, "variable": v, "prior": text, "prior_sd": sd}
+                             for v, (text, sd) in self.priors.items()])
+
+
+def regression_priors(regression: RegressionModel, priors: Priors) -> PriorTable:
+    """The priors of the regression (paradox.models.regression), `priors` resolved for its family and scale."""
+    family = regression.spec.family
+    p = priors.resolved(family, regression.survey.spec.scale)
+    table = {term.name: (f"Normal(0, {p.effect_sd:.4g})", p.effect_sd) for term in regression.terms}
+    if family == "ordinal":
+        # Its prior applies at the average predictors; the reported cutpoints are at the baselines.
+        table["cutpoints"] = (f"Normal(0, {p.cutpoint_sd:.4g}), ordered", p.cutpoint_sd)
+    else:
+        lo, hi = regression.survey.spec.scale
+        table["intercept"] = (f"Normal({(lo + hi) / 2:.4g}, {p.intercept_sd:.4g})", p.intercept_sd)
+        table["sigma"] = (f"HalfNormal({p.sigma_sd:.4g})", p.sigma_sd * HALF_NORMAL_SD)
+    for name in ("group_sd", "respondent_sd"):
+        table[name] = (f"HalfNormal({p.group_sd:.4g})", p.group_sd * HALF_NORMAL_SD)
+    return PriorTable(table)
+
+
+def srp_priors(priors: OrdinalPriors, pooled: bool) -> PriorTable:
+    """The priors of the SRP ordinal model (paradox.models.srp) that the verdicts rest on. Pooled, each
+    experiment's recovery effect is mean + tau z, whose prior sd is sqrt(effect_sd^2 + effect_spread^2)."""
+    table = {"respondent_sd": (f"HalfNormal({priors.respondent_sd:.4g})", priors.respondent_sd * HALF_NORMAL_SD)}
+    if pooled:
+        table["recovery_effect_mean"] = (f"Normal(0, {priors.effect_sd:.4g})", priors.effect_sd)
+        table["recovery_effect_tau"] = (f"HalfNormal({priors.effect_spread:.4g})", priors.effect_spread * HALF_NORMAL_SD)
+        table["recovery_effect"] = (f"mean + tau z, from the two above",
+                                    float(np.hypot(priors.effect_sd, priors.effect_spread)))
+    else:
+        table["recovery_effect"] = (f"Normal(0, {priors.effect_sd:.4g})", priors.effect_sd)
+    return PriorTable(table)
+
+
+def prior_check(fits: list[tuple[str, xr.DataTree, PriorTable]]) -> tuple[pd.DataFrame, list[str]]:
+    """The prior-dominance check of each (model name, posterior, priors), and one warning per parameter a
+    prior decides (without paradox.meta's 'WARNING' prefix: `paradox fit` prints its own)."""
+    checks, cautions = [], []
+    for model, idata, table in fits:
+        check = prior_dominance(idata, table, table.variables).assign(model=model)
+        checks.append(check)
+        cautions += [line.replace(f"WARNING ({model}): ", f"{model}: ", 1)
+                     for line in prior_warnings(check, model, WHERE_TO_SET)]
+    return pd.concat(checks, ignore_index=True), cautions

@@ -1,0 +1,89 @@
+"""The human-readable report of a `paradox fit` (report.md): data, model, sampling, convergence, parameters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from paradox.data import describe
+from paradox.meta.model import PRIOR_DOMINANCE_LIMIT
+
+if TYPE_CHECKING:
+    from paradox.fit.result import FitResult
+
+
+def report(result: FitResult) -> str:
+    """A short human-readable report: data, model, sampling, convergence diagnostics."""
+    d, s, r = describe(result.survey), result.settings, result.regression
+    per_item = ", ".join(f"{k}: {v}" for k, v in d["missing_by_item"].items() if v) or "none"
+    lines = [
+        f"# paradox fit: {Path(d['file']).name}",
+        "",
+        f"- Data: {d['respondents']:g} respondents ({d['rows']} rows{', a Qualtrics export' if d['export'] else ''}), "
+        f"{d['answers']:g} answers on the scale {d['scale'][0]}..{d['scale'][1]}.",
+        f"- Missing answers (blank, or listed in missing_values): {d['missing_answers']}, dropped (per item: {per_item}).",
+        f"- Model: {result.config.model}" + (f" ({result.config.link})" if result.config.model == "ordinal" else "")
+        + f"; the likelihood sees {r.n_likelihood_rows} {'distinct predictor patterns' if r.collapsed else 'answers'}.",
+        f"- Sampling: {s.chains} chains x {s.draws} draws ({s.tune} tuning), seed {s.seed}, "
+        f"NUTS ({s.nuts_sampler}), {result.seconds:.1f} s.",
+        *[f"- {note}" for note in result.notes],
+        "",
+        "## Convergence",
+        "",
+        "| check | value | threshold | passed | worst variable |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for check, row in result.convergence.iterrows():
+        lines.append(f"| {check} | {row['value']:.4g} | {row['threshold']} | {'yes' if row['passed'] else 'NO'} "
+                     f"| {row['worst_variable'] or '-'} |")
+    verdict = "all checks passed" if result.converged else "FAILED: do not trust these numbers yet (see README: convergence)"
+    lines += ["", f"Convergence: {verdict}.", "", "## Parameters", "", _markdown_table(result.summary), ""]
+    if result.prior_check is not None:
+        lines += prior_section(result)
+    if result.srp is not None:
+        srp_ok = bool(result.srp.convergence["passed"].all() and result.srp.gaussian_convergence["passed"].all())
+        decision = result.srp_design.decision
+        lines += ["## Service recovery paradox", "",
+                  "The hierarchical SRP models (paradox.models.srp: ordinal, and Gaussian on scale means) and Welch's "
+                  f"tests, on the same data; convergence {'passed' if srp_ok else 'FAILED'}. "
+                  f"Decision rule (paradox.verdict): probability {decision.probability:g}, region of practical "
+                  f"equivalence +/-{decision.rope_logit:g} logits (ordinal) and +/-{decision.rope_points:g} points "
+                  "(Gaussian, Welch; Welch's columns hold 1 - p).", "",
+                  _markdown_table(result.verdicts), ""]
+    return "\n".join(lines)
+
+
+def prior_section(result: FitResult) -> list[str]:
+    """Every prior behind a reported parameter, and how far the data narrowed it (paradox.fit.priors)."""
+    check = result.prior_check
+    table = check[["model", "parameter", "prior", "prior_sd", "posterior_sd", "ratio"]].assign(
+        decided_by_prior=check["prior_decides"].map({True: "YES", False: "no"}))
+    decided = int(check["prior_decides"].sum())
+    lines = ["## Priors and prior check", "",
+             f"Each prior is set in the config (`priors` for the regression{', `srp_priors` for the SRP ordinal model' if result.srp is not None else ''}; "
+             f"README, 'Priors'). ratio = posterior sd / prior sd; above {PRIOR_DOMINANCE_LIMIT:g} the data have not "
+             "even halved the prior's uncertainty, so the prior, not the data, decides that parameter.", "",
+             _markdown_table(table), ""]
+    if result.srp is not None:
+        lines += ["The SRP Gaussian model keeps its fixed priors (paradox.models.srp.GaussianPriors: effects "
+                  "Normal(0, 1) scale point, their spread HalfNormal(0.5)); they are not settable yet.", ""]
+    lines += [f"**WARNING**: the prior decides {decided} parameter(s); see `decided_by_prior`." if decided
+              else "No reported parameter is decided by its prior.", ""]
+    return lines
+
+
+def _markdown_table(table: pd.DataFrame) -> str:
+    def cell(column, v):
+        if column.startswith("ess") and isinstance(v, (float, np.floating)):
+            return f"{v:.0f}"
+        text = f"{v:.3f}" if isinstance(v, (float, np.floating)) else str(v)
+        return text.replace("|", "\\|")  # a cutpoint name such as Low|Medium would split the cell
+
+    header = "| " + " | ".join(map(str, table.columns)) + " |"
+    rule = "| " + " | ".join("---" for _ in table.columns) + " |"
+    rows = ["| " + " | ".join(cell(c, v) for c, v in zip(table.columns, row)) + " |"
+            for row in table.itertuples(index=False)]
+    return "\n".join([header, rule, *rows])

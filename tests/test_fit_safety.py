@@ -1,0 +1,206 @@
+"""`paradox fit` gives no silent wrong result (issue 12, items 5 and 6): a respondent intercept by default for
+several answers per respondent; the SRP analysis refuses what it would misread (weights, an experiment without
+its control, predictors it cannot take); every prior settable, reported, and checked for dominance."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from paradox.cli import main
+from paradox.errors import EXIT_BAD_INPUT, InputError
+from paradox.fit import AnalysisConfig, prepare
+from paradox.fit import run as fit_run
+from paradox.fit.priors import HALF_NORMAL_SD, srp_priors
+from paradox.models.srp import OrdinalPriors
+
+#: A short run: these tests check plumbing and a prior's dominance, not posterior numbers.
+QUICK = ["--draws", "200", "--tune", "200", "--chains", "2"]
+
+
+def three_item_survey(n: int = 40) -> pd.DataFrame:
+    """A deterministic survey: n respondents, two conditions, three items on 1..5 that go together."""
+    i = np.arange(n)
+    level = 1 + i % 4 + (i % 2)  # recovery (odd i) one point higher
+    return pd.DataFrame({"id": [f"r{k}" for k in i], "condition": np.where(i % 2, "recovery", "failure"),
+                         "q1": level, "q2": np.minimum(5, level + (i % 3 == 0)), "q3": np.maximum(1, level - (i % 5 == 0))})
+
+
+CONFIG = {"respondent": "id", "items": ["q1", "q2", "q3"], "scale": [1, 5],
+          "factors": {"condition": ["failure", "recovery"]}}
+
+
+def srp_survey(drop_control_of: str | None = None) -> pd.DataFrame:
+    """Two SRP experiments with every cell; optionally one experiment loses its no-failure control."""
+    rows = [{"id": f"{e}{c}{k}", "experiment": e, "cell": c, "q1": 1 + (k + j) % 7, "q2": 1 + (k + 2 * j) % 7}
+            for e in ("severity", "stability") for j, c in enumerate(("no_failure", "recovery_favourable",
+                                                                     "recovery_unfavourable")) for k in range(4)]
+    frame = pd.DataFrame(rows)
+    if drop_control_of:
+        frame = frame[~((frame["experiment"] == drop_control_of) & (frame["cell"] == "no_failure"))]
+    return frame
+
+
+SRP_CONFIG = {"respondent": "id", "items": ["q1", "q2"], "scale": [1, 7], "factors": {"experiment": None, "cell": None},
+              "srp": True}
+
+
+@pytest.fixture
+def no_sampling(monkeypatch):
+    """A refusal must come before any sampling."""
+    monkeypatch.setattr(fit_run, "sample", lambda *a, **k: pytest.fail("sampled although the run was refused"))
+
+
+def refused(tmp_path, capsys, frame: pd.DataFrame, config: dict, *extra) -> str:
+    """Run `paradox fit` expecting exit 2 with nothing written; returns the message."""
+    data, config_file, out = tmp_path / "survey.csv", tmp_path / "analysis.yaml", tmp_path / "out"
+    frame.to_csv(data, index=False)
+    config_file.write_text(yaml.safe_dump(config))
+    status = main(["fit", str(data), "--config", str(config_file), "--out", str(out), *QUICK, *extra])
+    err = capsys.readouterr().err
+    assert status == EXIT_BAD_INPUT, err
+    assert err.startswith("paradox fit: error: ") and len(err.strip().splitlines()) == 1
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["analysis.yaml", "survey.csv"]
+    return err
+
+
+# --- the respondent intercept ------------------------------------------------------------------------
+
+
+def test_several_items_get_a_respondent_intercept_by_default():
+    prepared = prepare(three_item_survey(), CONFIG)
+    assert prepared.regression.spec.respondent_intercept
+    assert "respondent_sd" in prepared.regression.parameters
+    assert any("Respondent intercept: on (the default" in note for note in prepared.notes)
+    assert prepared.cautions == []
+
+
+def test_one_answer_per_respondent_gets_none():
+    prepared = prepare(three_item_survey(), {**CONFIG, "items": ["q1"]})
+    assert not prepared.regression.spec.respondent_intercept and prepared.notes == []
+
+
+def test_switching_the_intercept_off_warns():
+    prepared = prepare(three_item_survey(), {**CONFIG, "respondent_intercept": False})
+    assert not prepared.regression.spec.respondent_intercept
+    assert len(prepared.cautions) == 1 and "treated as an independent respondent" in prepared.cautions[0]
+    assert any("WARNING" in note for note in prepared.notes)
+
+
+def test_weights_with_several_items_are_refused_unless_the_intercept_is_off(tmp_path, capsys, no_sampling):
+    frame = three_item_survey().assign(w=2)
+    err = refused(tmp_path, capsys, frame, {**CONFIG, "weight": "w"})
+    assert "analysis.yaml, key 'respondent_intercept'" in err and "frequency weights" in err
+    prepared = prepare(frame, {**CONFIG, "weight": "w", "respondent_intercept": False})
+    assert not prepared.regression.spec.respondent_intercept and prepared.cautions
+
+
+# --- the SRP analysis refuses what it would misread ---------------------------------------------------
+
+
+def test_srp_refuses_frequency_weights(tmp_path, capsys, no_sampling):
+    err = refused(tmp_path, capsys, srp_survey().assign(w=1), {**SRP_CONFIG, "weight": "w", "respondent_intercept": False})
+    assert "survey.csv, column 'w'" in err and "cannot use frequency weights" in err and "refused rather than ignored" in err
+
+
+def test_srp_refuses_an_experiment_without_its_control(tmp_path, capsys, no_sampling):
+    err = refused(tmp_path, capsys, srp_survey(drop_control_of="stability"), SRP_CONFIG)
+    assert "experiment 'stability'" in err and "no-failure control" in err and "column 'cell'" in err
+    prepare(srp_survey(), SRP_CONFIG)  # with both controls it passes
+
+
+def test_srp_refuses_predictors_it_cannot_take_unless_told_to_leave_them_out(tmp_path, capsys, no_sampling):
+    frame = srp_survey().assign(age=30)
+    err = refused(tmp_path, capsys, frame, {**SRP_CONFIG, "covariates": ["age"]})
+    assert "key 'srp_other_predictors'" in err and "age would be left out" in err
+    prepared = prepare(frame, {**SRP_CONFIG, "covariates": ["age"], "srp_other_predictors": "leave_out"})
+    assert any("age left out" in note for note in prepared.notes)
+    assert "age" in prepared.regression.parameters  # the regression keeps it
+
+
+# --- priors: settable, checked, reported ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("priors, words", [
+    ({"srp_priors": {"efect_sd": 1}}, ["key 'srp_priors'", "did you mean 'effect_sd'?"]),
+    ({"srp_priors": {"respondent_sd": -1}}, ["key 'srp_priors'", "positive, finite"]),
+    ({"priors": {"effect_sd": ".inf"}}, ["key 'priors'", "positive, finite"]),
+])
+def test_bad_prior_is_refused_naming_file_and_key(priors, words, tmp_path, capsys, no_sampling):
+    err = refused(tmp_path, capsys, srp_survey(), {**SRP_CONFIG, **priors})
+    assert "config " in err and "analysis.yaml" in err
+    for word in words:
+        assert word in err
+
+
+def test_srp_priors_are_set_from_the_config_and_tabled():
+    config = AnalysisConfig.from_dict({**SRP_CONFIG, "srp_priors": {"effect_sd": 0.5, "respondent_sd": 4}})
+    assert config.srp_priors == OrdinalPriors(effect_sd=0.5, respondent_sd=4.0)
+    assert AnalysisConfig.from_dict(config.as_dict()) == config  # round trip through config.yaml
+    pooled = srp_priors(config.srp_priors, pooled=True)
+    assert pooled.prior("recovery_effect_mean") == ("Normal(0, 0.5)", 0.5)
+    assert pooled.prior("recovery_effect")[1] == pytest.approx(np.hypot(0.5, 1.0))
+    assert pooled.prior("respondent_sd")[1] == pytest.approx(4 * HALF_NORMAL_SD)
+    assert srp_priors(config.srp_priors, pooled=False).prior("recovery_effect") == ("Normal(0, 0.5)", 0.5)
+
+
+def test_prior_check_flags_a_posterior_as_wide_as_its_prior():
+    """The check on two known posteriors (evenly spaced quantiles, no sampling): one as wide as its
+    Normal(0, 0.02) prior, one a tenth as wide as its Normal(0, 5) prior."""
+    import xarray as xr
+
+    from paradox.fit.priors import PriorTable, prior_check
+
+    from scipy import stats
+
+    quantiles = stats.norm.ppf((np.arange(4000) + 0.5) / 4000).reshape(1000, 4).T  # each chain spans N(0, 1)
+    posterior = xr.Dataset({"effect": (("chain", "draw"), 0.02 * quantiles), "cut": (("chain", "draw"), 0.5 * quantiles)})
+    table = PriorTable({"effect": ("Normal(0, 0.02)", 0.02), "cut": ("Normal(0, 5)", 5.0)})
+    check, cautions = prior_check([("regression", xr.DataTree.from_dict({"posterior": posterior}), table)])
+    check = check.set_index("parameter")
+    assert bool(check.loc["effect", "prior_decides"]) and not bool(check.loc["cut", "prior_decides"])
+    assert len(cautions) == 1 and cautions[0].startswith("regression: the prior decides effect")
+
+
+# One real fit (a compile and a short run, about a minute cold): behind `slow`, as `make test` is at its budget.
+@pytest.fixture(scope="module")
+def tight_prior_fit(tmp_path_factory):
+    """One real fit of a three-item survey with no intercept setting and a deliberately tight effect prior."""
+    folder = tmp_path_factory.mktemp("tight")
+    three_item_survey().to_csv(folder / "survey.csv", index=False)
+    (folder / "analysis.yaml").write_text(yaml.safe_dump({**CONFIG, "priors": {"effect_sd": 0.02}}))
+    out = folder / "out"
+    import contextlib
+    import io
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        status = main(["fit", str(folder / "survey.csv"), "--config", str(folder / "analysis.yaml"), "--out", str(out),
+                       *QUICK])
+    return status, out, err.getvalue()
+
+
+@pytest.mark.slow
+def test_report_states_the_default_intercept_and_the_priors(tight_prior_fit):
+    status, out, _ = tight_prior_fit
+    assert status == 0
+    report = (out / "report.md").read_text()
+    assert "Respondent intercept: on (the default, because respondents gave several answers" in report
+    assert "## Priors and prior check" in report and "Normal(0, 0.02)" in report and "HalfNormal(1)" in report
+    run = json.loads((out / "run.json").read_text())
+    assert run["model"]["respondent_intercept"] is True and run["model"]["priors"]["effect_sd"] == 0.02
+
+
+@pytest.mark.slow
+def test_a_tight_prior_is_flagged_and_a_weak_one_is_not(tight_prior_fit):
+    status, out, err = tight_prior_fit
+    check = pd.DataFrame(json.loads((out / "run.json").read_text())["prior_check"]).set_index("parameter")
+    assert bool(check.loc["condition[recovery]", "prior_decides"])  # Normal(0, 0.02): the data cannot move it
+    cutpoints = check[check.index.str.startswith("cutpoints[")]
+    assert len(cutpoints) == 4 and not cutpoints["prior_decides"].any()  # Normal(0, 5): the data decide
+    assert "paradox fit: warning: regression: the prior decides condition[recovery]" in err
+    assert "**WARNING**: the prior decides" in (out / "report.md").read_text()
