@@ -93,3 +93,44 @@ def test_an_extra_figure_or_number_fails(dirs, capsys):
     assert code == 1
     assert "figure fig_a: panel 'severity', series 'predicted', x '6', quantity 'upper': regenerated 0.1, not in the committed" in out
     assert "figure fig_new: not committed" in out
+
+
+# The figure functions' tables, on tiny synthetic inputs (no sampling).
+
+def test_rank_plot_numbers_are_rank_quarter_shares_with_monte_carlo_error():
+    import numpy as np
+    import xarray as xr
+
+    from paradox.figures import srp as srp_figures
+    from paradox.figures.numbers import numbers_of
+
+    rng = np.random.default_rng(1)
+    posterior = xr.Dataset({"tau": (("chain", "draw"), rng.normal(size=(2, 200))),
+                            "effect": (("chain", "draw", "level"), rng.normal(size=(2, 200, 2)))},
+                           coords={"level": ["favourable", "unfavourable"]})
+    table = numbers_of(srp_figures.plot_rank_diagnostics(xr.DataTree.from_dict({"posterior": posterior}), ["tau", "effect"]))
+    plt.close("all")
+    assert set(table["panel"]) == {"tau", "effect[favourable]", "effect[unfavourable]"}
+    assert table["monte_carlo"].all() and (table["mcse"] > 0).all()
+    shares = table.groupby(["panel", "series"])["value"].sum()
+    assert np.allclose(shares, 1.0) and len(shares) == 3 * 2
+
+
+def test_verdict_numbers_are_exact_for_welch_and_monte_carlo_for_the_models():
+    import numpy as np
+
+    from paradox.figures import srp as srp_figures
+    from paradox.figures.numbers import numbers_of
+
+    probabilities = {"p_claim": 0.9, "p_paradox_favourable": 0.95, "p_moderation": 0.99, "p_no_paradox": 0.01}
+    table = pd.DataFrame([
+        {"hypothesis": "H1", "method": "ordinal", "verdict": "claim holds", **probabilities,
+         **{f"{k}_mcse": 0.002 for k in probabilities}},
+        {"hypothesis": "H1", "method": "welch", "verdict": "claim holds", **probabilities,
+         **{f"{k}_mcse": np.nan for k in probabilities}},
+    ])
+    numbers = numbers_of(srp_figures.plot_verdicts(table)).set_index(["panel", "quantity"])
+    plt.close("all")
+    assert numbers.loc[("ordinal", "p_claim"), "monte_carlo"] and numbers.loc[("ordinal", "p_claim"), "mcse"] == 0.002
+    assert not numbers.loc[("welch", "p_claim"), "monte_carlo"] and numbers.loc[("welch", "p_claim"), "mcse"] == 0
+    assert numbers.loc[("welch", "p_moderation"), "value"] == 0.99
