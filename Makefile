@@ -31,6 +31,8 @@ $(STAMP): pyproject.toml $(LOCK) scripts/find_python.sh
 venv: $(STAMP)
 
 # Fast mode: real sampling with fewer draws. Verdict cells are compared by nbval (NBVAL_CHECK_OUTPUT).
+# Then every regenerated figure's numbers against the committed ones (paradox.figure_check; a few seconds),
+# which writes build/figure-report/index.html for reviewers.
 # TEST_JOBS worker processes (pytest-xdist); a test module or a notebook stays on one worker (loadscope),
 # and each worker compiles into its own directory (tests/conftest.py). Notebooks go first, in the order
 # given (no reordering by test count): they are the longest units (notebook 06 alone takes 5-6 minutes cold),
@@ -39,6 +41,7 @@ TEST_JOBS ?= 2
 test: $(STAMP)
 	PARADOX_MODE=fast PARADOX_CACHE=off MPLBACKEND=Agg $(PY) -m pytest $(NOTEBOOKS) tests --nbval-lax --nbval-current-env \
 	  --nbval-cell-timeout=900 -n $(TEST_JOBS) --dist loadscope --no-loadscope-reorder --durations=25
+	$(PY) -m paradox.figure_check
 
 test-slow: $(STAMP)
 	PARADOX_MODE=fast PARADOX_CACHE=off MPLBACKEND=Agg $(PY) -m pytest tests -m slow

@@ -67,7 +67,8 @@ def top_two_box_effects(idata: xr.DataTree) -> xr.DataArray:
 
 def effect_summary(effects: xr.DataArray, scale: str, probabilities: bool = True) -> pd.DataFrame:
     """Tidy table: one row per experiment and quantity (favourable, unfavourable, difference)
-    with posterior mean, a 95% equal-tailed interval and, with `probabilities`, P(quantity > 0).
+    with posterior mean, a 95% equal-tailed interval and, with `probabilities`, P(quantity > 0); the Monte Carlo
+    SE of the mean and of both interval ends (mean_mcse, lower_mcse, upper_mcse).
 
     The verdicts are not read from this table: they need the joint draws (`method_verdicts`)."""
     quantities = {
@@ -79,11 +80,16 @@ def effect_summary(effects: xr.DataArray, scale: str, probabilities: bool = True
     rows = []
     for experiment in effects["experiment"].values:
         for quantity, da in quantities.items():
-            x = da.sel(experiment=experiment).values.ravel()
+            draws = da.sel(experiment=experiment)
+            x = draws.values.ravel()
             rows.append({
                 "experiment": str(experiment), "scale": scale, "quantity": quantity,
                 "mean": x.mean(), "lower": np.quantile(x, lo), "upper": np.quantile(x, hi),
                 "p_positive": (x > 0).mean() if probabilities else np.nan,
+                # Monte Carlo SEs (chains' effective size): a re-run's summaries are compared within them.
+                "mean_mcse": float(az.mcse(draws, method="mean")),
+                "lower_mcse": float(az.mcse(draws, method="quantile", prob=lo)),
+                "upper_mcse": float(az.mcse(draws, method="quantile", prob=hi)),
             })
     return pd.DataFrame(rows)
 

@@ -1,5 +1,6 @@
 """Figures. Each function draws one figure from fitted results and returns the matplotlib Figure;
-`save` writes it where the run settings say (figures/ in full mode, build/ in fast mode).
+`save` writes it where the run settings say (figures/ in full mode, build/ in fast mode), with the numbers it
+draws (`paradox.figures.numbers`) as a CSV of the same name beside the PNG, which `paradox.figure_check` compares.
 
 Modules: `srp` (the paradox tests), `meta` (meta-analysis), `regression` (paradox fit).
 """
@@ -9,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+
+from paradox.figures.numbers import numbers_of
 
 #: Same look everywhere; no timestamps in the files so a re-run rewrites identical bytes.
 STYLE = {"figure.dpi": 110, "savefig.dpi": 110, "axes.spines.top": False, "axes.spines.right": False, "font.size": 10}
@@ -25,11 +28,16 @@ def note_source(fig: plt.Figure, text: str) -> plt.Figure:
 
 
 def save(fig: plt.Figure, directory: str | Path, name: str) -> Path:
-    """Save `fig` as directory/name.png (directory created if needed) and return the path."""
+    """Save `fig` as directory/name.png (directory created if needed) and return the path; the numbers it
+    draws, when its function attached them, go to directory/name.csv (one row per number, with its mcse)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.png"
     fig.savefig(path, bbox_inches="tight", metadata=PNG_METADATA)
+    table = numbers_of(fig)
+    if table is not None:
+        table = table.assign(figure=name)[["figure", *table.columns.drop("figure", errors="ignore")]]
+        table.to_csv(directory / f"{name}.csv", index=False, float_format="%.10g")
     # Let go of pyplot's reference: notebooks show the figure by ending a cell with it.
     plt.close(fig)
     return path

@@ -7,6 +7,7 @@ import pandas as pd
 
 from paradox import verdict as decision
 from paradox.figures import STYLE
+from paradox.figures.numbers import attach, row
 
 _COLOURS = {decision.CLAIM: "#1b9e77", decision.BOTH: "#66c2a5", decision.MODERATION_ONLY: "#8da0cb",
             decision.NO_PARADOX: "#d95f02", decision.INCONCLUSIVE: "#bbbbbb"}
@@ -45,4 +46,13 @@ def plot_operating_characteristics(table: pd.DataFrame, false_claim_goal: float 
         fig.suptitle(f"Operating characteristics of the decision rule (* the claim is true); simulated surveys of "
                      f"the design, at least {n} per scenario; bars +/- 2 Monte Carlo SE", fontsize=9)
         fig.tight_layout()
-    return fig
+    # Rates over simulated surveys: Monte Carlo numbers, with the table's own SEs.
+    numbers = []
+    for label, (_, r) in zip(labels, table.iterrows()):
+        for name in _COLOURS:
+            column = "rate_" + name.replace(" ", "_")
+            mcse = r["mc_se"] if column == "rate_claim" else r.get(column + "_mc_se", float("nan"))
+            numbers.append(row("verdicts", label, "", column, r[column], mcse))
+        numbers += [row("coverage", label, "", column, r[column], r[column + "_mc_se"])
+                    for column in ("coverage_fav", "coverage_unfav")]
+    return attach(fig, numbers)

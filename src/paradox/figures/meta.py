@@ -8,6 +8,8 @@ import pandas as pd
 import xarray as xr
 
 from paradox.figures import STYLE
+from paradox.figures.numbers import attach, mcse_mean, mcse_quantile
+from paradox.figures.numbers import row as row_
 from paradox.meta.model import CI_PROB, expected_by_level
 from paradox.meta.table import SINGLE_OUTCOME, StudyTable
 
@@ -28,19 +30,43 @@ def _quantiles(draws: xr.DataArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
             stacked.quantile(1 - tail, "sample").to_numpy())
 
 
+def _quantile_mcses(draws: xr.DataArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Monte Carlo SEs of what `_quantiles` returns."""
+    tail = (1 - CI_PROB) / 2
+    return (mcse_mean(draws).to_numpy(), mcse_quantile(draws, tail).to_numpy(),
+            mcse_quantile(draws, 1 - tail).to_numpy())
+
+
+def _summary_rows(panel: str, series: str, draws: xr.DataArray) -> list[dict]:
+    """Mean and 95% interval of scalar draws, with their Monte Carlo SEs."""
+    values, mcses = _quantiles(draws), _quantile_mcses(draws)
+    return [row_(panel, series, "", quantity, value, mcse)
+            for quantity, value, mcse in zip(("mean", "lower", "upper"), values, mcses)]
+
+
 def forest_plot(table: StudyTable, idata: xr.DataTree) -> plt.Figure:
     """Per outcome: each effect as reported (95% CI, square sized by precision) and as the model
     estimates it (shrunk towards the pooled effect), then the pooled effect (diamond) and the
     95% prediction interval for a new study."""
     post = idata["posterior"]
     theta_mean, theta_lo, theta_hi = _quantiles(post["theta"])
+    theta_mcse = _quantile_mcses(post["theta"])
     effects = table.effects.assign(theta_mean=theta_mean, theta_lo=theta_lo, theta_hi=theta_hi)
     heights = [len(table.for_outcome(o)) + 3 for o in table.outcomes]
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(len(heights), 1, figsize=(7, 1.0 + ROW_HEIGHT * sum(heights)), sharex=True,
                                  gridspec_kw={"height_ratios": heights}, squeeze=False)
+        numbers = []
         for ax, outcome in zip(axes[:, 0], table.outcomes):
             part = effects[effects["outcome"] == outcome]
+            for i in np.flatnonzero((effects["outcome"] == outcome).to_numpy()):
+                study = str(effects["study_label"].iloc[i])
+                numbers += [row_(outcome, "reported", study, "effect", effects["yi"].iloc[i]),
+                            row_(outcome, "reported", study, "se", effects["se"].iloc[i])]
+                numbers += [row_(outcome, "model estimate", study, quantity, value[i], mcse[i]) for quantity, value, mcse
+                            in zip(("mean", "lower", "upper"), (theta_mean, theta_lo, theta_hi), theta_mcse)]
+            numbers += _summary_rows(outcome, "pooled", post["mu"].sel(outcome=outcome))
+            numbers += _summary_rows(outcome, "new study", post["theta_new"].sel(outcome=outcome))
             y = np.arange(len(part))[::-1] + 3.0
             weight = 1 / part["se"].to_numpy()
             ax.errorbar(part["yi"], y, xerr=Z * part["se"], fmt="none", ecolor=OBSERVED, lw=0.8)
@@ -60,7 +86,7 @@ def forest_plot(table: StudyTable, idata: xr.DataTree) -> plt.Figure:
         axes[0, 0].legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, fontsize=7, frameon=False)
         axes[-1, 0].set_xlabel(_measure_label(table))
         fig.tight_layout()
-    return fig
+    return attach(fig, numbers)
 
 
 def funnel_plot(table: StudyTable, classical: pd.DataFrame, bias: pd.DataFrame) -> plt.Figure:
@@ -71,9 +97,13 @@ def funnel_plot(table: StudyTable, classical: pd.DataFrame, bias: pd.DataFrame) 
     nrows = int(np.ceil(len(outcomes) / ncols))
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.4 * nrows), squeeze=False)
+        numbers = []  # all from the data (REML, Egger's regression): exact
         for ax, outcome in zip(axes.flat, outcomes):
             part = table.for_outcome(outcome)
             mu = float(classical.set_index("outcome").loc[outcome, "mu"])
+            numbers.append(row_(outcome, "pooled (REML)", "", "mu", mu))
+            for study, yi, se in zip(part["study_label"], part["yi"], part["se"]):
+                numbers += [row_(outcome, "reported", study, "effect", yi), row_(outcome, "reported", study, "se", se)]
             se_grid = np.linspace(0, part["se"].max() * 1.05, 50)
             ax.fill_betweenx(se_grid, mu - Z * se_grid, mu + Z * se_grid, color="0.92", label="pseudo 95% limits")
             ax.axvline(mu, color=POOLED, lw=1, label="pooled (REML)")
@@ -84,6 +114,8 @@ def funnel_plot(table: StudyTable, classical: pd.DataFrame, bias: pd.DataFrame) 
                 ax.plot(row["pet_estimate"] + row["egger_bias"] * se_grid, se_grid, color=POSTERIOR, ls="--",
                         lw=1, label="Egger / PET line")
                 title += f"  (Egger p = {row['egger_p_value']:.2f})"
+                numbers += [row_(outcome, "Egger / PET line", "", quantity, row[column]) for quantity, column in
+                            (("intercept", "pet_estimate"), ("slope", "egger_bias"), ("p_value", "egger_p_value"))]
             ax.invert_yaxis()
             ax.set_title(title, loc="left", fontsize=9)
             ax.set_xlabel(_measure_label(table))
@@ -92,7 +124,7 @@ def funnel_plot(table: StudyTable, classical: pd.DataFrame, bias: pd.DataFrame) 
             ax.set_visible(False)
         axes.flat[0].legend(fontsize=7, frameon=False, loc="lower left")
         fig.tight_layout()
-    return fig
+    return attach(fig, numbers)
 
 
 def moderator_plot(table: StudyTable, idata: xr.DataTree, outcome: str | None = None) -> plt.Figure:
@@ -106,8 +138,14 @@ def moderator_plot(table: StudyTable, idata: xr.DataTree, outcome: str | None = 
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(1, len(table.moderators), figsize=(3.3 * len(table.moderators), 3.4),
                                  squeeze=False, sharey=True)
+        numbers = [row_(outcome, "reported", study, "effect", yi) for study, yi in zip(part["study_label"], part["yi"])]
         for ax, moderator in zip(axes[0], table.moderators):
             expected = expected_by_level(idata, table, outcome, moderator.name)
+            for level in expected.itertuples():
+                x = f"{level.value:.6g}" if moderator.is_numeric else level.value
+                numbers += [row_(moderator.name, "expected effect", x, quantity, getattr(level, column),
+                                getattr(level, f"{column}_mcse")) for quantity, column in
+                            (("mean", "mean"), ("lower", "ci_lower"), ("upper", "ci_upper"))]
             if moderator.is_numeric:
                 ax.scatter(part[moderator.name], part["yi"], s=size, color=OBSERVED, alpha=0.6, label="reported")
                 ax.plot(expected["value"], expected["mean"], color=POOLED, label="expected effect")
@@ -127,7 +165,11 @@ def moderator_plot(table: StudyTable, idata: xr.DataTree, outcome: str | None = 
         axes[0, 0].set_ylabel(_measure_label(table) if outcome == SINGLE_OUTCOME else f"{outcome}: {_measure_label(table)}")
         axes[0, 0].legend(fontsize=7, frameon=False)
         fig.tight_layout()
-    return fig
+    return attach(fig, numbers)
+
+
+#: Quantiles of the prior predictive histogram recorded as its numbers (the bins depend on the draws).
+PRIOR_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
 def prior_predictive_plot(prior: xr.DataTree, table: StudyTable) -> plt.Figure:
@@ -137,8 +179,13 @@ def prior_predictive_plot(prior: xr.DataTree, table: StudyTable) -> plt.Figure:
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(1, len(table.outcomes), figsize=(3.0 * len(table.outcomes), 2.8), squeeze=False,
                                  sharey=True)
+        numbers = []
         for ax, outcome in zip(axes[0], table.outcomes):
             values = draws.sel(outcome=outcome).to_numpy().ravel()
+            numbers += [row_(outcome, "prior: a new study", f"q{q:g}", "quantile", np.quantile(values, q),
+                            float(mcse_quantile(draws.sel(outcome=outcome), q))) for q in PRIOR_QUANTILES]
+            numbers += [row_(outcome, "reported", study, "effect", yi)
+                        for study, yi in zip(table.for_outcome(outcome)["study_label"], table.for_outcome(outcome)["yi"])]
             ax.hist(values, bins=40, color=POSTERIOR, alpha=0.5, density=True, label="prior: a new study")
             reported = table.for_outcome(outcome)["yi"]
             ax.plot(reported, np.zeros(len(reported)), "|", color=OBSERVED, ms=12, label="reported effects")
@@ -146,4 +193,4 @@ def prior_predictive_plot(prior: xr.DataTree, table: StudyTable) -> plt.Figure:
             ax.set_xlabel(_measure_label(table))
         axes[0, 0].legend(fontsize=7, frameon=False, loc="upper left")
         fig.tight_layout()
-    return fig
+    return attach(fig, numbers)

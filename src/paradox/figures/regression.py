@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from paradox.figures import STYLE
+from paradox.figures.numbers import attach, row
 from paradox.models.regression import answer_distribution_check, pattern_mean_check
 
 def effects_forest(summary: pd.DataFrame, terms: list[str] | None = None, title: str = "Estimated effects") -> plt.Figure:
@@ -30,7 +31,7 @@ def effects_forest(summary: pd.DataFrame, terms: list[str] | None = None, title:
         if effects.empty:
             ax.text(0.5, 0.5, "no effects in this model", ha="center", va="center", transform=ax.transAxes)
             ax.set_axis_off()
-            return fig
+            return attach(fig, [])
         y = np.arange(len(effects))
         clear = (effects["ci_lower"] > 0) | (effects["ci_upper"] < 0)
         colours = np.where(clear, "#1b4f72", "#9aa7b1")
@@ -41,7 +42,25 @@ def effects_forest(summary: pd.DataFrame, terms: list[str] | None = None, title:
         ax.set_xlabel("effect (posterior mean and interval)")
         ax.set_title(title)
         fig.tight_layout()
-    return fig
+    return attach(fig, [row("", effect.parameter, "", quantity, getattr(effect, column), mcse)
+                        for effect in effects.itertuples()
+                        for quantity, column, mcse in zip(("mean", "lower", "upper"), ("mean", "ci_lower", "ci_upper"),
+                                                          _summary_mcses(effect))])
+
+
+#: Normal approximation to the Monte Carlo SE of a 2.5% or 97.5% quantile, in units of sd / sqrt(tail ESS):
+#: sqrt(p (1 - p)) / density of the quantile = sqrt(0.025 * 0.975) / phi(1.96).
+_TAIL_MCSE_FACTOR = 2.671
+
+
+def _summary_mcses(effect) -> tuple[float, float, float]:
+    """Monte Carlo SEs of a tidy summary row's mean and interval ends: sd / sqrt(bulk ESS) for the mean (arviz's
+    mcse of the mean, with the bulk ESS), and the normal approximation above for the ends (the summary has no
+    draws); a summary with its own *_mcse columns is used as it is."""
+    if hasattr(effect, "mean_mcse"):
+        return effect.mean_mcse, effect.ci_lower_mcse, effect.ci_upper_mcse
+    tail = _TAIL_MCSE_FACTOR * effect.sd / np.sqrt(effect.ess_tail)
+    return effect.sd / np.sqrt(effect.ess_bulk), tail, tail
 
 
 def answer_check(check: pd.DataFrame, by: str | None = None, title: str = "Posterior predictive check") -> plt.Figure:
@@ -57,8 +76,13 @@ def answer_check(check: pd.DataFrame, by: str | None = None, title: str = "Poste
     rows = int(np.ceil(n / cols))
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), squeeze=False, sharey=True)
+        numbers = []
         for ax, level in zip(axes.flat, levels):
             part = check[check["level"] == level]
+            for answer in part.itertuples():
+                numbers.append(row(level, "observed", answer.answer, "share", answer.observed))
+                numbers += [row(level, "predicted", answer.answer, column, getattr(answer, column),
+                                getattr(answer, f"{column}_mcse", np.nan)) for column in ("predicted", "lower", "upper")]
             x = np.arange(len(part))
             ax.bar(x, part["observed"], color="#c9d6df", label="observed")
             err = np.vstack([part["predicted"] - part["lower"], part["upper"] - part["predicted"]])
@@ -73,7 +97,7 @@ def answer_check(check: pd.DataFrame, by: str | None = None, title: str = "Poste
         axes[0, 0].legend(fontsize=8, frameon=False)
         fig.suptitle(title)
         fig.tight_layout()
-    return fig
+    return attach(fig, numbers)
 
 
 def pattern_means(check: pd.DataFrame, title: str = "Posterior predictive check") -> plt.Figure:
@@ -88,7 +112,12 @@ def pattern_means(check: pd.DataFrame, title: str = "Posterior predictive check"
         ax.legend(fontsize=8, frameon=False)
         ax.set_title(title)
         fig.tight_layout()
-    return fig
+    numbers = []
+    for pattern in check.itertuples():
+        numbers.append(row("", "observed", pattern.pattern, "mean", pattern.observed))
+        numbers += [row("", "predicted", pattern.pattern, column, getattr(pattern, column),
+                        getattr(pattern, f"{column}_mcse", np.nan)) for column in ("lower", "upper")]
+    return attach(fig, numbers)
 
 
 def fit_figures(result) -> dict[str, plt.Figure]:

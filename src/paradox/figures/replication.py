@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from paradox.figures import STYLE
+from paradox.figures.numbers import attach, row
 
 Z = 1.959963984540054  # two-sided 95% normal quantile
 ORIGINAL, REPLICATION, COMBINED = "0.35", "tab:blue", "tab:red"
@@ -47,4 +48,27 @@ def replication_plot(table: pd.DataFrame, rope: float) -> plt.Figure:
         ax.set_xlabel("Hedges' g (positive = paradox: recovery above no failure)")
         ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=3, fontsize=7, frameon=False)
         fig.tight_layout()
-    return fig
+    return attach(fig, _numbers(table, rope))
+
+
+#: Normal approximation to the Monte Carlo SE of a 2.5% or 97.5% quantile, in units of sd / sqrt(ESS).
+_TAIL_MCSE_FACTOR = 2.671
+
+
+def _numbers(table: pd.DataFrame, rope: float) -> list[dict]:
+    """What the figure draws. The posterior with the original as prior is exact when computed in closed form;
+    from importance-weighted draws (an `effective_draws` column), its Monte Carlo SE is sd / sqrt(effective
+    draws) for the mean and the normal approximation above for the interval ends."""
+    numbers = [row("", "rope", "", "half_width", rope)]
+    for r in table.itertuples():
+        exact = {"original": r.original, "original_se": r.original_se, "pi_lower": r.pi_lower, "pi_upper": r.pi_upper,
+                 "replication": r.replication, "replication_se": r.replication_se, "d33": r.d33, "bf_r0": r.bf_r0}
+        numbers += [row("", r.contrast, "", quantity, value) for quantity, value in exact.items()]
+        effective = getattr(r, "effective_draws", np.nan)
+        sd = getattr(r, "posterior_sd", np.nan)
+        mean_mcse = None if pd.isna(effective) else sd / np.sqrt(effective)
+        tail_mcse = None if mean_mcse is None else _TAIL_MCSE_FACTOR * mean_mcse
+        numbers += [row("", r.contrast, "", "posterior_mean", r.posterior_mean, mean_mcse),
+                    row("", r.contrast, "", "posterior_lower", r.posterior_lower, tail_mcse),
+                    row("", r.contrast, "", "posterior_upper", r.posterior_upper, tail_mcse)]
+    return numbers

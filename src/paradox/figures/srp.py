@@ -3,6 +3,7 @@ paradox.hypotheses and returns a matplotlib Figure; `paradox.figures.save` write
 
 from __future__ import annotations
 
+import arviz as az
 import arviz_plots as azp
 import matplotlib.pyplot as plt
 import numpy as np
@@ -12,6 +13,7 @@ import xarray as xr
 from paradox.data import Survey
 from paradox.design import CELL, CELLS, EXPERIMENT
 from paradox.figures import STYLE
+from paradox.figures.numbers import as_chain_draw, attach, mcse_quantile, row
 from paradox.hypotheses import DECISION_PROBABILITY, INTERVAL
 from paradox.models.srp import experiments_in
 
@@ -39,7 +41,11 @@ def plot_paradox_concept() -> plt.Figure:
         ax.legend(frameon=False, loc="lower left", fontsize=8)
         ax.set_title("The service recovery paradox (schematic, not data)", fontsize=10)
         fig.tight_layout()
-    return fig
+    # The curves at whole time steps: a schematic, so exact.
+    at = np.searchsorted(t, np.arange(11)).clip(max=len(t) - 1)
+    return attach(fig, [row("", series, f"{t[i]:.4f}", "satisfaction", curve[i])
+                        for series, curve in (("no failure", no_failure), ("failure, then recovery", 5.0 + dip + rise))
+                        for i in at])
 
 
 def plot_answer_distribution(survey: Survey) -> plt.Figure:
@@ -49,10 +55,12 @@ def plot_answer_distribution(survey: Survey) -> plt.Figure:
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(1, len(experiments), figsize=(3.6 * len(experiments), 3.0), sharey=True, squeeze=False)
         width = 0.8 / len(CELLS)
+        numbers = []
         for ax, experiment in zip(axes[0], experiments):
             sub = survey.answers[survey.answers[EXPERIMENT] == experiment]
             for k, cell in enumerate(CELLS):
                 share = sub.loc[sub[CELL] == cell, "answer"].value_counts(normalize=True).reindex(categories, fill_value=0)
+                numbers += [row(experiment, cell, answer, "share", value) for answer, value in share.items()]
                 ax.bar(categories + (k - 1) * width, share.values, width, color=CELL_COLOURS[cell], label=CELL_LABELS[cell])
             ax.set_title(experiment)
             ax.set_xlabel("answer")
@@ -60,7 +68,7 @@ def plot_answer_distribution(survey: Survey) -> plt.Figure:
         axes[0, 0].set_ylabel("share of answers")
         axes[0, -1].legend(frameon=False, fontsize=8)
         fig.tight_layout()
-    return fig
+    return attach(fig, numbers)
 
 
 def plot_cell_means(cells: pd.DataFrame) -> plt.Figure:
@@ -70,18 +78,21 @@ def plot_cell_means(cells: pd.DataFrame) -> plt.Figure:
     experiments = list(dict.fromkeys(cells[EXPERIMENT]))
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(1.9 * len(experiments) + 1.5, 3.2))
+        numbers = []
         for i, experiment in enumerate(experiments):
             sub = cells[cells[EXPERIMENT] == experiment].set_index(CELL)
             for k, cell in enumerate(CELLS):
-                row = sub.loc[cell]
-                half = stats.t.ppf(0.975, row["n"] - 1) * row["sd"] / np.sqrt(row["n"])
-                ax.errorbar(i + (k - 1) * 0.22, row["mean"], yerr=half, fmt="o", color=CELL_COLOURS[cell],
+                cell_stats = sub.loc[cell]
+                half = stats.t.ppf(0.975, cell_stats["n"] - 1) * cell_stats["sd"] / np.sqrt(cell_stats["n"])
+                ax.errorbar(i + (k - 1) * 0.22, cell_stats["mean"], yerr=half, fmt="o", color=CELL_COLOURS[cell],
                             label=CELL_LABELS[cell] if i == 0 else None, capsize=3)
+                numbers += [row("", cell, experiment, "mean", cell_stats["mean"]),
+                            row("", cell, experiment, "ci_half_width", half)]
         ax.set_xticks(range(len(experiments)), experiments)
         ax.set_ylabel("mean satisfaction (scale points)")
         ax.legend(frameon=False, fontsize=8, loc="lower left")
         fig.tight_layout()
-    return fig
+    return attach(fig, numbers)
 
 
 def _cell_shares(answers: np.ndarray, groups: np.ndarray, group_names: list[str], n_categories: int) -> np.ndarray:
@@ -100,15 +111,18 @@ def plot_predictive_check(pred: xr.DataTree, survey: Survey, group: str = "poste
     `group` is "prior_predictive" (does the prior allow plausible surveys?) or
     "posterior_predictive" (does the fitted model reproduce this one?).
     """
-    draws = pred[group]["satisfaction"].values  # (chain, draw, answer), categories 0..K-1
-    draws = draws.reshape(-1, draws.shape[-1])
+    by_chain = pred[group]["satisfaction"].values  # (chain, draw, answer), categories 0..K-1
+    draws = by_chain.reshape(-1, by_chain.shape[-1])
     labels = (survey.answers[EXPERIMENT].astype(str) + " / " + survey.answers[CELL].astype(str)).to_numpy()
     names = [f"{e} / {c}" for e in experiments_in(survey) for c in CELLS]
     groups = pd.Categorical(labels, categories=names).codes
     k = survey.spec.n_categories
     observed = _cell_shares((survey.answers["answer"].to_numpy() - survey.spec.scale[0])[None, :], groups, names, k)[0]
     predicted = _cell_shares(draws, groups, names, k)
-    lo, hi = np.quantile(predicted, [(1 - INTERVAL) / 2, 1 - (1 - INTERVAL) / 2], axis=0)
+    probs = [(1 - INTERVAL) / 2, 1 - (1 - INTERVAL) / 2]
+    lo, hi = np.quantile(predicted, probs, axis=0)
+    per_chain = as_chain_draw(predicted.reshape(by_chain.shape[:2] + predicted.shape[1:]), ("group", "category"))
+    lo_mcse, hi_mcse = (mcse_quantile(per_chain, prob).values for prob in probs)
     categories = np.arange(survey.spec.scale[0], survey.spec.scale[1] + 1)
     experiments = experiments_in(survey)
     with plt.rc_context(STYLE):
@@ -126,7 +140,13 @@ def plot_predictive_check(pred: xr.DataTree, survey: Survey, group: str = "poste
         fig.supylabel("share of answers")
         fig.suptitle(group.replace("_", " "), fontsize=10)
         fig.tight_layout()
-    return fig
+    numbers = []
+    for g, name in enumerate(names):
+        for c, answer in enumerate(categories):
+            numbers += [row(name, "observed", answer, "share", observed[g, c]),
+                        row(name, "predicted", answer, "lower", lo[g, c], lo_mcse[g, c]),
+                        row(name, "predicted", answer, "upper", hi[g, c], hi_mcse[g, c])]
+    return attach(fig, numbers)
 
 
 def plot_recovery_effects(tests: pd.DataFrame, scale: str, rope: float | None = None, caption: str | None = None) -> plt.Figure:
@@ -136,13 +156,17 @@ def plot_recovery_effects(tests: pd.DataFrame, scale: str, rope: float | None = 
     experiments = list(dict.fromkeys(sub["experiment"]))
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(5.5, 0.8 * len(experiments) + 1.2))
+        numbers = []
         for i, experiment in enumerate(experiments):
             for k, quantity in enumerate(("favourable", "unfavourable")):
-                row = sub[(sub["experiment"] == experiment) & (sub["quantity"] == quantity)].iloc[0]
+                effect = sub[(sub["experiment"] == experiment) & (sub["quantity"] == quantity)].iloc[0]
                 y = i + (0.15 if k == 0 else -0.15)
                 colour = CELL_COLOURS[f"recovery_{quantity}"]
-                ax.plot([row["lower"], row["upper"]], [y, y], color=colour, lw=2)
-                ax.plot(row["mean"], y, "o", color=colour, label=f"{quantity} level" if i == 0 else None)
+                ax.plot([effect["lower"], effect["upper"]], [y, y], color=colour, lw=2)
+                ax.plot(effect["mean"], y, "o", color=colour, label=f"{quantity} level" if i == 0 else None)
+                # Posterior summaries: their mcse columns (paradox.hypotheses.effect_summary), NaN if absent.
+                numbers += [row(experiment, quantity, "", stat, effect[stat], effect.get(f"{stat}_mcse", np.nan))
+                            for stat in ("mean", "lower", "upper")]
         ax.axvline(0, color="black", lw=0.8, ls="--")
         if rope:
             ax.axvspan(-rope, rope, color="#cccccc", alpha=0.5, lw=0, label="no paradox (ROPE)")
@@ -154,7 +178,9 @@ def plot_recovery_effects(tests: pd.DataFrame, scale: str, rope: float | None = 
         ax.set_title(title + (f"\n{caption}" if caption else ""), fontsize=10)
         ax.legend(frameon=False, fontsize=8)
         fig.tight_layout()
-    return fig
+    if rope:
+        numbers.append(row("", "rope", "", "half_width", rope))
+    return attach(fig, numbers)
 
 
 #: The probabilities a verdict figure shows, with their labels (paradox.verdict).
@@ -174,16 +200,20 @@ def plot_verdicts(table: pd.DataFrame, caption: str | None = None) -> plt.Figure
         fig, axes = plt.subplots(1, len(methods), figsize=(4.2 * len(methods), 0.95 * len(hypotheses_) + 1.6),
                                  squeeze=False, sharey=True)
         height = 0.8 / len(VERDICT_BARS)
+        numbers = []
         for ax, method in zip(axes[0], methods):
             sub = table[table["method"] == method].set_index("hypothesis")
             for i, hypothesis in enumerate(hypotheses_):
                 if hypothesis not in sub.index:
                     continue
-                row = sub.loc[hypothesis]
+                verdict = sub.loc[hypothesis]
                 for k, (column, label) in enumerate(VERDICT_BARS.items()):
-                    ax.barh(i - 0.4 + (k + 0.5) * height, row[column], height=height, color=_BAR_COLOURS[k],
+                    ax.barh(i - 0.4 + (k + 0.5) * height, verdict[column], height=height, color=_BAR_COLOURS[k],
                             label=label if i == 0 else None)
-                ax.annotate(row["verdict"], (1.02, i), xycoords=("axes fraction", "data"), va="center", fontsize=8)
+                    # Welch's rows have no Monte Carlo error (no _mcse value): exact.
+                    mcse = verdict.get(f"{column}_mcse", np.nan)
+                    numbers.append(row(method, hypothesis, "", column, verdict[column], None if pd.isna(mcse) else mcse))
+                ax.annotate(verdict["verdict"], (1.02, i), xycoords=("axes fraction", "data"), va="center", fontsize=8)
             ax.axvline(threshold, color="black", lw=0.8, ls="--")
             ax.set_xlim(0, 1)
             ax.set_yticks(range(len(hypotheses_)), hypotheses_)
@@ -195,11 +225,42 @@ def plot_verdicts(table: pd.DataFrame, caption: str | None = None) -> plt.Figure
         title = f"H1-H4: the paradox claim, judged at probability {threshold:g} (dashed)"
         fig.suptitle(title + (f"\n{caption}" if caption else ""), fontsize=10)
         fig.tight_layout()
-    return fig
+    return attach(fig, numbers)
 
 
 def plot_rank_diagnostics(idata: xr.DataTree, var_names: list[str]) -> plt.Figure:
     """Rank plots of the named parameters (arviz_plots): flat, overlapping chains mean good mixing."""
     with plt.rc_context(STYLE):
         pc = azp.plot_rank_dist(idata, var_names=var_names, backend="matplotlib")
-    return pc.viz["figure"].item() if hasattr(pc.viz["figure"], "item") else pc.viz["figure"]
+    fig = pc.viz["figure"].item() if hasattr(pc.viz["figure"], "item") else pc.viz["figure"]
+    return attach(fig, _rank_numbers(idata["posterior"], var_names))
+
+
+#: Rank plots are summarised in this many equal rank bins, whatever the number of draws (the plot's own bins
+#: depend on it), so that a short and a long run give the same rows.
+RANK_BINS = 4
+
+
+def _rank_numbers(posterior, var_names: list[str]) -> list[dict]:
+    """Per parameter and chain, the share of the chain's draws in each quarter of the pooled ranks: 1/4 each
+    when the chains mix. Its Monte Carlo SE is binomial over the chain's share of the bulk ESS."""
+    from scipy.stats import rankdata
+
+    numbers = []
+    for name in var_names:
+        da = posterior[name]
+        stacked = da.stack(component=[d for d in da.dims if d not in ("chain", "draw")]) if da.ndim > 2 else \
+            da.expand_dims(component=[""], axis=-1)
+        ess = az.ess(stacked, method="bulk").values
+        for j in range(stacked.sizes["component"]):
+            values = stacked.isel(component=j).transpose("chain", "draw").values
+            label = name if da.ndim == 2 else f"{name}[{', '.join(map(str, np.atleast_1d(stacked['component'].values[j])))}]"
+            ranks = rankdata(values, axis=None).reshape(values.shape)
+            bins = np.minimum((ranks - 1) * RANK_BINS // ranks.size, RANK_BINS - 1)
+            ess_chain = max(float(ess[j]) / values.shape[0], 1.0)
+            for chain in range(values.shape[0]):
+                for b in range(RANK_BINS):
+                    share = float((bins[chain] == b).mean())
+                    numbers.append(row(label, f"chain {chain}", f"rank quarter {b + 1}", "share", share,
+                                       np.sqrt(share * (1 - share) / ess_chain)))
+    return numbers

@@ -428,7 +428,7 @@ def moderator_effects(idata: xr.DataTree) -> pd.DataFrame:
 def expected_by_level(idata: xr.DataTree, table: StudyTable, outcome: str, moderator: str,
                       values=None) -> pd.DataFrame:
     """Posterior of the expected effect at each level (or value) of one moderator, the others held
-    at this outcome's average mix in the table; for the moderator plot."""
+    at this outcome's average mix in the table; for the moderator plot; with each number's Monte Carlo SE (`*_mcse`)."""
     X = design_matrix(table)
     rows_of_outcome = (table.effects["outcome"] == outcome).to_numpy()
     average = X[rows_of_outcome].mean()
@@ -448,5 +448,10 @@ def expected_by_level(idata: xr.DataTree, table: StudyTable, outcome: str, moder
                 x[f"{moderator}[{level}]"] = float(value == level)
         expected = mu + (beta * xr.DataArray(x.to_numpy(), dims="term", coords={"term": list(x.index)})).sum("term")
         lower, upper = _interval(expected)
-        rows.append({"value": value, "mean": float(expected.mean()), "ci_lower": float(lower), "ci_upper": float(upper)})
+        by_chain = expected.unstack("sample")  # Monte Carlo SEs need the chains
+        tail = (1 - CI_PROB) / 2
+        rows.append({"value": value, "mean": float(expected.mean()), "ci_lower": float(lower), "ci_upper": float(upper),
+                     "mean_mcse": float(az.mcse(by_chain, method="mean")),
+                     "ci_lower_mcse": float(az.mcse(by_chain, method="quantile", prob=tail)),
+                     "ci_upper_mcse": float(az.mcse(by_chain, method="quantile", prob=1 - tail))})
     return pd.DataFrame(rows)

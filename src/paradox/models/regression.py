@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import arviz as az
 import numpy as np
 import pandas as pd
 import pymc as pm
@@ -297,13 +298,15 @@ def answer_distribution_check(fitted: RegressionModel, idata: xr.DataTree, by: s
     """Observed and posterior-predicted share of each answer (ordinal), per level of `by`.
 
     Needs a posterior_predictive group. Returns one row per (level, category) with the
-    observed share and the predictive median and 95% interval of the share.
+    observed share and the predictive median and 95% interval of the share, each with its Monte Carlo SE
+    (predicted_mcse, lower_mcse, upper_mcse).
     """
     if fitted.spec.family != "ordinal":
         raise ValueError("the answer distribution check is for ordinal models")
     labels = category_labels(fitted.survey)
     lo, k = fitted.survey.spec.scale[0], fitted.survey.spec.n_categories
     predicted = idata["posterior_predictive"][fitted.observed].to_numpy()  # chain, draw, rows[, k]
+    chains_draws = predicted.shape[:2]
     predicted = predicted.reshape(-1, *predicted.shape[2:])
     if fitted.collapsed:
         observed, draws = fitted.counts.astype(float), predicted.astype(float)
@@ -320,18 +323,25 @@ def answer_distribution_check(fitted: RegressionModel, idata: xr.DataTree, by: s
         obs_share = obs / obs.sum()
         sim_share = sim / sim.sum(axis=1, keepdims=True)
         q = np.quantile(sim_share, [0.025, 0.5, 0.975], axis=0)
+        by_chain = xr.DataArray(sim_share.reshape(*chains_draws, k), dims=("chain", "draw", "category"))
+        mcse = [az.mcse(by_chain, method="quantile", prob=prob).to_numpy() for prob in (0.025, 0.5, 0.975)]
         for j, label in enumerate(labels):
             records.append({"level": level, "answer": label, "observed": obs_share[j],
-                            "predicted": q[1, j], "lower": q[0, j], "upper": q[2, j]})
+                            "predicted": q[1, j], "lower": q[0, j], "upper": q[2, j],
+                            "predicted_mcse": mcse[1][j], "lower_mcse": mcse[0][j], "upper_mcse": mcse[2][j]})
     return pd.DataFrame.from_records(records)
 
 
 def pattern_mean_check(fitted: RegressionModel, idata: xr.DataTree) -> pd.DataFrame:
-    """Gaussian model: each pattern's observed mean answer and its 95% predictive interval."""
-    predicted = idata["posterior_predictive"][fitted.observed].stack(sample=("chain", "draw")).transpose("sample", ...)
+    """Gaussian model: each pattern's observed mean answer and its 95% predictive interval, with their Monte
+    Carlo SEs (predicted_mcse, lower_mcse, upper_mcse)."""
+    by_chain = idata["posterior_predictive"][fitted.observed]
+    predicted = by_chain.stack(sample=("chain", "draw")).transpose("sample", ...)
     q = np.quantile(predicted.to_numpy(), [0.025, 0.5, 0.975], axis=0)
+    mcse = [az.mcse(by_chain, method="quantile", prob=prob).to_numpy() for prob in (0.025, 0.5, 0.975)]
     predictors = [c for c in fitted.rows.columns if c not in ("n", "mean_answer", "sum_of_squares")]
     label = fitted.rows[predictors].astype(str).agg(", ".join, axis=1) if predictors else pd.Series(["all"] * len(fitted.rows))
     return pd.DataFrame({"pattern": label.to_numpy(), "n": fitted.rows["n"].to_numpy(),
                          "observed": fitted.rows["mean_answer"].to_numpy(),
-                         "predicted": q[1], "lower": q[0], "upper": q[2]})
+                         "predicted": q[1], "lower": q[0], "upper": q[2],
+                         "predicted_mcse": mcse[1], "lower_mcse": mcse[0], "upper_mcse": mcse[2]})
