@@ -5,15 +5,15 @@ they run, so this module reads the same structure from `pymc.model_graph.ModelGr
 depend on which, each one's distribution and dims) and lays it out in rows: a variable sits one row
 below the lowest of its parents, so priors are at the top and the data at the bottom.
 
-    fig = plot_model_graph(model)     # a matplotlib Figure; notebooks end a cell with it
+    fig = plot_model_graph(model)     # a matplotlib Figure (not pyplot's); notebooks end a cell with it
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import matplotlib.pyplot as plt
 import pymc as pm
+from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 from pymc.model_graph import ModelGraph, NodeType, get_node_type, random_variable_symbol
 
@@ -86,7 +86,7 @@ def _text(node: GraphNode) -> str:
     return f"{node.name}\n{node.label}" + (f"\n[{', '.join(node.dims)}]" if node.dims else "")
 
 
-def plot_model_graph(model: pm.Model, title: str | None = None, width: float = 11.0) -> plt.Figure:
+def plot_model_graph(model: pm.Model, title: str | None = None, width: float = 11.0) -> Figure:
     """Draw the model's variables (name, distribution, dims) and arrows from each parent to its children."""
     nodes, edges = graph_structure(model)
     if not nodes:
@@ -106,7 +106,9 @@ def plot_model_graph(model: pm.Model, title: str | None = None, width: float = 1
             position[node.name] = ((left + width / 2) / sum(room), 1.0 - (r + 0.5) / n_rows)
             left += width
 
-    fig, ax = plt.subplots(figsize=(width, 1.25 * n_rows + (0.4 if title else 0.0)))
+    # A Figure outside pyplot: a notebook shows it once, by ending a cell with it, and nothing needs closing.
+    fig = Figure(figsize=(width, 1.25 * n_rows + (0.4 if title else 0.0)))
+    ax = fig.subplots()
     ax.set_axis_off()
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
