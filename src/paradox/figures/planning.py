@@ -22,7 +22,9 @@ def plot_assurance(table: pd.DataFrame, target: float, smallest: dict[str, int |
         for ax, moderator in zip(axes[0], moderators):
             group = table[table["moderator"] == moderator]
             n = group["n_per_cell"].to_numpy()
-            ax.errorbar(n, group["assurance"], yerr=2 * group["assurance_mc_se"], fmt="o-", color="#1b9e77",
+            rate, se = group["assurance"].to_numpy(), group["assurance_mc_se"].fillna(0).to_numpy()
+            bars = [rate - np.clip(rate - 2 * se, 0, 1), np.clip(rate + 2 * se, 0, 1) - rate]  # inside [0, 1]
+            ax.errorbar(n, rate, yerr=bars, fmt="o-", color="#1b9e77",
                         capsize=2, lw=1.2, ms=4, label="claim holds (assurance)")
             ax.plot(n, group["rate_conclusive"], "s:", color="#7570b3", ms=3, lw=1, label="any conclusion")
             ax.plot(n, group["welch_power"], "--", color="#d95f02", lw=1, label="Welch power (prior mean)")
@@ -41,8 +43,8 @@ def plot_assurance(table: pd.DataFrame, target: float, smallest: dict[str, int |
         axes[0][0].set_ylabel("probability over simulated replications")
         axes[0][-1].legend(frameon=False, fontsize=7, loc="lower right")
         sims = int(table["n_sims"].min())
-        fig.suptitle(f"Assurance of the paradox test by cell size (target {target:g}, dashed); at least {sims} "
-                     "simulated surveys per size, bars +/- 2 Monte Carlo SE", fontsize=9)
+        fig.suptitle(f"Assurance of the paradox test by cell size (target {target:g}, dashed)\nat least {sims} "
+                     "simulated surveys per size; bars +/- 2 Monte Carlo SE", fontsize=9)
         if caption:
             fig.text(0.01, 0.0, caption, fontsize=7, style="italic", color="#555555", ha="left", va="top")
         fig.tight_layout()
