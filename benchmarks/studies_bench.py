@@ -166,7 +166,10 @@ def main(argv=None) -> int:
     print(frame.drop(columns=["python", "pymc", "nutpie", "distributed", "quick"]).to_markdown(index=False)
           if _has_tabulate() else frame.to_string(index=False))
     if not args.quick:
-        frame.to_csv(RESULTS, mode="a", header=not RESULTS.exists(), index=False)
+        # Rows of the two benchmarks have different columns: rewrite the file with the union of them.
+        if RESULTS.exists():
+            frame = pd.concat([pd.read_csv(RESULTS), frame], ignore_index=True)
+        frame.to_csv(RESULTS, index=False)
     return 0
 
 
