@@ -4,6 +4,7 @@ outside sampling, and an assurance curve of 5 sizes x 100 simulated surveys.
     .venv/bin/python benchmarks/studies_bench.py throughput --method gaussian --fits 24
     .venv/bin/python benchmarks/studies_bench.py throughput --method srp --fits 6
     .venv/bin/python benchmarks/studies_bench.py assurance --method gaussian --replicates 100
+    .venv/bin/python benchmarks/studies_bench.py assurance --method plan --replicates 100   # paradox plan's fit
     (add --quick to check the script with tiny sizes)
 
 Throughput: for each worker count a LocalCluster is started, every worker fits one warm-up survey
@@ -107,17 +108,29 @@ def assurance(method_name: str, replicates: int, workers: int, quick: bool) -> l
     from paradox.studies import Scenario, Study, run_study
 
     design = load_design()
-    scenarios = tuple(Scenario((f"n{n}"), (), n_per_cell=n) for n in SIZES)
-    study = Study(name="assurance", design=design, scenarios=scenarios, replicates=replicates,
-                  method=_method(method_name), settings=_settings(quick))
+    if method_name == "plan":
+        # What `paradox plan --hypotheses H1` fits: the severity experiment alone (ObservedPatterns), the
+        # design's effects, paradox.planning.PLAN_DRAWS (2 x (500 + 500)); scenarios s<sim>_n<size>.
+        from paradox import planning
+
+        study = planning.plan_study(design, planning.priors_from_design(design, ["H1"])[0], list(SIZES),
+                                    2 if quick else replicates,
+                                    _settings(True) if quick else planning.plan_settings({}))
+    else:
+        scenarios = tuple(Scenario((f"n{n}"), (), n_per_cell=n) for n in SIZES)
+        study = Study(name="assurance", design=design, scenarios=scenarios, replicates=replicates,
+                      method=_method(method_name), settings=_settings(quick))
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as scratch:
         start = time.perf_counter()
         run = run_study(study, Path(scratch) / "assurance", workers=workers)
         wall = time.perf_counter() - start
         table = run.table()
+    # The cell size of each row: scenario n<size>, or s<simulation>_n<size> for the plan's study.
+    table = table.assign(size="n" + table["scenario"].str.extract(r"n0*(\d+)$", expand=False))
     per_task = table.drop_duplicates(["scenario", "replicate"])
-    claim = table.assign(claim=table["verdict"] == "claim holds").groupby("scenario")["claim"].mean()
+    claim = table.assign(claim=table["verdict"] == "claim holds").groupby("size")["claim"].mean()
+    sample_s = per_task.groupby("size")["sample_s"].median()
     return [{
         "benchmark": "assurance", "method": study.method.name, "workers": workers, "fits": len(per_task),
         "wall_s": round(wall, 1), "fits_per_min": round(60 * len(per_task) / wall, 2),
@@ -129,6 +142,9 @@ def assurance(method_name: str, replicates: int, workers: int, quick: bool) -> l
         "load_at_start": round(load, 2), "load_at_end": round(os.getloadavg()[0], 2),
         "draws": f"{study.settings.chains}x({study.settings.tune}+{study.settings.draws})",
         "p_claim_by_size": "; ".join(f"{s}: {claim[s]:.2f}" for s in [f"n{n}" for n in SIZES]),
+        "sims_per_size": len(per_task) // len(SIZES),
+        "median_sample_s_by_size": "; ".join(f"n{n}: {sample_s[f'n{n}']:.1f}" for n in SIZES),
+        "compiles_per_worker": per_task.groupby("worker")["compiled"].sum().to_dict().__repr__(),
         "max_rhat": round(table["max_rhat"].max(), 4), "divergent_fits": int((per_task["divergences"] > 0).sum()),
     }]
 
@@ -136,7 +152,7 @@ def assurance(method_name: str, replicates: int, workers: int, quick: bool) -> l
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", choices=["throughput", "assurance"])
-    parser.add_argument("--method", choices=["gaussian", "srp"], default="gaussian")
+    parser.add_argument("--method", choices=["gaussian", "srp", "plan"], default="gaussian")
     parser.add_argument("--fits", type=int, default=24, help="timed fits per worker count (throughput)")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--replicates", type=int, default=100, help="surveys per size (assurance)")
@@ -150,7 +166,10 @@ def main(argv=None) -> int:
     print(frame.drop(columns=["python", "pymc", "nutpie", "distributed", "quick"]).to_markdown(index=False)
           if _has_tabulate() else frame.to_string(index=False))
     if not args.quick:
-        frame.to_csv(RESULTS, mode="a", header=not RESULTS.exists(), index=False)
+        # Rows of the two benchmarks have different columns: rewrite the file with the union of them.
+        if RESULTS.exists():
+            frame = pd.concat([pd.read_csv(RESULTS), frame], ignore_index=True)
+        frame.to_csv(RESULTS, index=False)
     return 0
 
 

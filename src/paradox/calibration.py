@@ -64,14 +64,16 @@ TRUTHS = (
 
 def study(design: Design, pooled: bool, replicates: int):
     """The study of one pooling choice (paradox.studies.Study)."""
-    from paradox.studies import IntegratedOrdinal, Scenario, Study
+    from paradox.studies import ObservedPatterns, Scenario, Study
 
     return Study(
         name=f"calibration_{'pooled' if pooled else 'unpooled'}",
         design=design,
         scenarios=tuple(Scenario.uniform(t.name, design, t.favourable, t.unfavourable) for t in TRUTHS),
         replicates=replicates,
-        method=IntegratedOrdinal(pooled=pooled),
+        # The integrated model over each survey's observed answer patterns (about 800 of the design's 4,116
+        # possible ones at 120 per cell): the same posterior as over the whole grid, for less per gradient.
+        method=ObservedPatterns(pooled=pooled),
         settings=SamplerSettings(**STUDY_SETTINGS),
         rule=design.rule("logit"),
     )

@@ -21,7 +21,7 @@ from paradox.interrupt import EXIT_INTERRUPTED, catch_ctrl_c, is_failure
 from paradox.settings import SamplerSettings
 
 #: Modules that offer subcommands, in the order --help lists them.
-COMMAND_MODULES = ("paradox.simulate", "paradox.fit", "paradox.meta", "paradox.replication")
+COMMAND_MODULES = ("paradox.simulate", "paradox.fit", "paradox.meta", "paradox.replication", "paradox.planning")
 #: Exit status for an unexpected error (a bug, not bad input).
 EXIT_INTERNAL_ERROR = 1
 #: Smallest value of each PARADOX_* number (settings.py reads them; here they are checked for the commands).

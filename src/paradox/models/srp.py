@@ -499,3 +499,58 @@ def welch_tests(cells: pd.DataFrame) -> pd.DataFrame:
                 "t": t, "df": df, "p_two_sided": p_two, "p_one_sided": stats.t.sf(t, df),
             })
     return pd.DataFrame(rows)
+
+
+#: Names of the pm.Data of `padded_integrated_model`: each pattern's answers (pattern, item), its
+#: experiment x cell (the row of the shift table), and its count (PATTERN_COUNTS).
+PADDED_PATTERN_DATA = ("pattern_answers", "pattern_group", PATTERN_COUNTS)
+
+
+def padded_patterns(survey: Survey, length: int) -> dict[str, np.ndarray]:
+    """The survey's observed answer patterns, padded with zero-count rows to `length` rows: the values of
+    PADDED_PATTERN_DATA. A padding row repeats the first pattern; its count of 0 adds nothing to the log
+    likelihood or its gradient (log L of any pattern is finite: the quadrature floors each factor)."""
+    patterns, answers = answer_patterns(survey)
+    if len(patterns) > length:
+        raise ValueError(f"the survey has {len(patterns)} distinct answer patterns, more than the {length} rows "
+                         "of the padded data")
+    experiments = experiments_in(survey)
+    group = (pd.Categorical(patterns[EXPERIMENT], categories=experiments).codes * len(CELLS)
+             + pd.Categorical(patterns[CELL], categories=CELLS).codes)
+    pad = length - len(patterns)
+    return {
+        "pattern_answers": np.concatenate([answers, np.repeat(answers[:1], pad, axis=0)]).astype("int64"),
+        "pattern_group": np.concatenate([group, np.repeat(group[:1], pad)]).astype("int64"),
+        PATTERN_COUNTS: np.concatenate([patterns["n"].to_numpy(dtype=float), np.zeros(pad)]),
+    }
+
+
+def padded_integrated_model(survey: Survey, length: int, priors: OrdinalPriors = OrdinalPriors(),
+                            pooled: bool = True) -> pm.Model:
+    """The integrated ordinal model (`ordinal_model(..., integrate_respondents=True)`, the same posterior)
+    over the survey's observed answer patterns only, held in pm.Data padded to `length` rows.
+
+    `pattern_grid` makes one model for every survey of a design by listing every possible pattern
+    (12 cells x 7^3 = 4,116), but a survey of a few hundred respondents per experiment shows only a few
+    hundred of them, and the cost of a gradient grows with the rows. Here the answers, cells and counts
+    of the observed patterns are all pm.Data, so one compiled model refits every survey of the same
+    experiments whose patterns fit in `length` rows (nutpie's `with_data`); the padding rows count 0.
+    """
+    data = padded_patterns(survey, length)
+    coords = {**coords_for(survey), "pattern": np.arange(length), "item_of_pattern": np.arange(len(survey.items))}
+    experiments = coords["experiment"]
+    n_items = len(coords["item"])
+    with pm.Model(coords=coords) as model:
+        cutpoints = _item_cutpoints(n_items, survey.spec.n_categories - 1, priors.cutpoint_sd)
+        respondent_sd = pm.HalfNormal("respondent_sd", priors.respondent_sd)
+        effects = _recovery_effects(len(experiments), priors.effect_sd, priors.effect_spread, pooled)
+        shift = _cell_shift(effects)
+        if len(experiments) > 1:
+            shift = shift + pm.ZeroSumNormal("experiment_baseline", priors.baseline_sd, dims="experiment")[:, None]
+        answers = pm.Data("pattern_answers", data["pattern_answers"], dims=("pattern", "item_of_pattern"))
+        group = pm.Data("pattern_group", data["pattern_group"], dims="pattern")
+        count = pm.Data(PATTERN_COUNTS, data[PATTERN_COUNTS], dims="pattern")
+        log_lik = quadrature.pattern_loglik(answers, group, cutpoints, shift.flatten(), respondent_sd,
+                                            nodes=quadrature.nodes_for(n_items))
+        pm.Potential("satisfaction_integrated", pt.dot(count, log_lik))
+    return model

@@ -45,14 +45,14 @@ other). `scheduler="tcp://host:8786"`, or PARADOX_SCHEDULER, runs the same study
 same paradox installed. Ctrl-C raises StudyInterrupted (a KeyboardInterrupt) after storing what finished.
 """
 
-from paradox.studies.fits import FitMethod, GaussianCells, IntegratedOrdinal
+from paradox.studies.fits import FitMethod, GaussianCells, IntegratedOrdinal, ObservedPatterns
 from paradox.studies.runner import SCHEDULER_ENV, StudyFailed, StudyInterrupted, StudyRun, run_study
 from paradox.studies.scenarios import Scenario, design_for, simulated_survey, true_deltas
 from paradox.studies.store import ResultStore, StudyMismatch
 from paradox.studies.tasks import Study, Task, task_seeds
 
 __all__ = [
-    "FitMethod", "GaussianCells", "IntegratedOrdinal", "SCHEDULER_ENV", "StudyFailed", "StudyInterrupted",
+    "FitMethod", "GaussianCells", "IntegratedOrdinal", "ObservedPatterns", "SCHEDULER_ENV", "StudyFailed", "StudyInterrupted",
     "StudyRun", "run_study", "Scenario", "design_for", "simulated_survey", "true_deltas", "ResultStore",
     "StudyMismatch", "Study", "Task", "task_seeds",
 ]

@@ -20,6 +20,18 @@ INTERVAL = 0.95
 TIMING_COLUMNS = ("worker", "compiled", "prepare_s", "sample_s", "task_s")
 
 
+def _claim_mcse(effects, rope: float) -> float:
+    """Monte Carlo SE of P(claim) from the chains' draws (arviz's MCSE of the event's indicator): how far the
+    verdict's probability could move with other draws, next to the decision threshold."""
+    import arviz as az
+
+    from paradox.verdict import claim_indicators
+
+    fav, unfav = (effects.sel(recovery_level=level) for level in ("favourable", "unfavourable"))
+    event = fav.copy(data=claim_indicators(fav.values, unfav.values, rope)["p_claim"].astype(float))
+    return float(az.mcse(event.to_dataset(name="claim"), method="mean")["claim"])
+
+
 def fit_task(task: Task, study: Study) -> list[dict]:
     start = time.perf_counter()
     claim_compile_dir()  # before the first import of pytensor in this process
@@ -51,6 +63,7 @@ def fit_task(task: Task, study: Study) -> list[dict]:
                     f"delta_{short}_lower": float(lower), f"delta_{short}_upper": float(upper),
                     f"covers_{short}": bool(lower <= true <= upper)}
         row |= judge(draws["favourable"], draws["unfavourable"], study.decision_rule)
+        row["p_claim_mcse"] = _claim_mcse(effects.sel(experiment=moderator), study.decision_rule.rope)
         row |= {"max_rhat": float(report.at["max R-hat", "value"]),
                 "min_ess_bulk": float(report.at["min bulk ESS", "value"]),
                 "min_ess_tail": float(report.at["min tail ESS", "value"]),

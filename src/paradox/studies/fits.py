@@ -66,3 +66,32 @@ class GaussianCells(FitMethod):
 
         return gaussian_model(cell_statistics(survey), scale_points=design.scale_points, pooled=self.pooled,
                               data_containers=True)
+
+
+#: Fewest rows of ObservedPatterns' padded data; above it, the next power of two.
+MIN_PADDED_PATTERNS = 64
+
+
+def padded_length(n_patterns: int) -> int:
+    """Rows of the padded pattern data for a survey with n_patterns distinct patterns: the next power of two
+    (at least MIN_PADDED_PATTERNS), so that a worker compiles one model per bucket, a handful for a whole
+    assurance curve, and never more than twice the rows the survey needs."""
+    return max(MIN_PADDED_PATTERNS, 1 << max(0, int(n_patterns) - 1).bit_length())
+
+
+@dataclass(frozen=True)
+class ObservedPatterns(FitMethod):
+    """`paradox.models.srp.padded_integrated_model`: the same model and posterior as IntegratedOrdinal, but
+    over the survey's observed answer patterns only (answers, cells and counts as pm.Data, padded with
+    zero counts to `padded_length`), instead of the design's grid of every possible pattern. A study of
+    one experiment (the design restricted to it) fits its three cells only: the cheap fit of `paradox plan`;
+    of the whole design, the fit of `make calibrate`."""
+
+    scale = "logit"
+    rope = ROPE_LOGIT
+
+    def build(self, survey: Survey, design: Design):
+        from paradox.models.srp import answer_patterns, padded_integrated_model
+
+        patterns, _ = answer_patterns(survey)
+        return padded_integrated_model(survey, padded_length(len(patterns)), pooled=self.pooled)
