@@ -123,3 +123,15 @@ site-test: $(STAMP)
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; } || \
 	  { echo "site-test needs Debian's chromium: apt-get install chromium (as root)"; exit 1; }
 	$(PY) -m pytest tests/test_site.py -m browser -p no:xdist
+
+# The package's default SRP fit against the same model in brms (benchmarks/brms_bench.py, benchmarks/brms_fit.R):
+# installs R, brms and rstan from Debian when missing (needs root; Debian's Boost headers for Stan's C++);
+# without them the benchmark fits the package alone and says brms was skipped.
+BRMS_PACKAGES := r-base-core r-cran-brms r-cran-rstan r-cran-bh r-cran-rcppeigen r-cran-rcppparallel libboost-dev g++
+.PHONY: bench-r
+bench-r: $(STAMP)
+	@if ! Rscript -e 'library(brms); library(rstan)' >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then echo "Installing $(BRMS_PACKAGES) with apt-get"; \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(BRMS_PACKAGES); \
+	  else echo "NOTE: R/brms missing and not root: brms will be skipped"; fi; fi
+	$(PY) benchmarks/brms_bench.py $(BRMS_ARGS)
