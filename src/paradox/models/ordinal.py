@@ -139,12 +139,13 @@ def category_count_likelihood(name: str, eta, cutpoints, counts: np.ndarray, *, 
 
 
 def integrated_likelihood(name: str, answers: np.ndarray, group: np.ndarray, cutpoints, shift, sd,
-                          counts: np.ndarray, *, counts_name: str, dims: str = "pattern"):
+                          counts: np.ndarray, *, counts_name: str, dims: str = "pattern", nodes: int | None = None):
     """Respondent intercepts N(0, sd) integrated out: sum over answer patterns of count x log L(pattern)
     (quadrature.pattern_loglik; logit link). answers (pattern, item), 0-based, K = unanswered; group: each
     pattern's index into shift (flat); counts: respondents per pattern, weighted (a frequency weight w adds
     w to its pattern's count: exactly w identical respondents), held in pm.Data `counts_name` so that one
-    compiled model refits another survey of the same patterns."""
+    compiled model refits another survey of the same patterns. answers and group may be pm.Data too (then
+    give nodes=, quadrature.nodes_for(items): a data tensor has no static number of items)."""
     count = pm.Data(counts_name, counts, dims=dims)
-    log_lik = quadrature.pattern_loglik(answers, group, cutpoints, shift, sd)
+    log_lik = quadrature.pattern_loglik(answers, group, cutpoints, shift, sd, nodes=nodes)
     return pm.Potential(name, pt.dot(count, log_lik))

@@ -30,7 +30,7 @@ from scipy import stats
 
 from paradox.data import Survey
 from paradox.design import CELL, CELLS, EXPERIMENT, NO_FAILURE, RECOVERY_LEVELS, Design, check_controls
-from paradox.models import ordinal
+from paradox.models import ordinal, quadrature
 
 #: Short names of the recovery levels used as coordinates.
 LEVELS = ("favourable", "unfavourable")
@@ -541,7 +541,7 @@ def padded_integrated_model(survey: Survey, length: int, priors: OrdinalPriors =
     experiments = coords["experiment"]
     n_items = len(coords["item"])
     with pm.Model(coords=coords) as model:
-        cutpoints = _item_cutpoints(n_items, survey.spec.n_categories - 1, priors.cutpoint_sd)
+        cutpoints = ordinal.item_cutpoints(n_items, survey.spec.n_categories - 1, priors.cutpoint_sd)
         respondent_sd = pm.HalfNormal("respondent_sd", priors.respondent_sd)
         effects = _recovery_effects(len(experiments), priors.effect_sd, priors.effect_spread, pooled)
         shift = _cell_shift(effects)
@@ -549,8 +549,7 @@ def padded_integrated_model(survey: Survey, length: int, priors: OrdinalPriors =
             shift = shift + pm.ZeroSumNormal("experiment_baseline", priors.baseline_sd, dims="experiment")[:, None]
         answers = pm.Data("pattern_answers", data["pattern_answers"], dims=("pattern", "item_of_pattern"))
         group = pm.Data("pattern_group", data["pattern_group"], dims="pattern")
-        count = pm.Data(PATTERN_COUNTS, data[PATTERN_COUNTS], dims="pattern")
-        log_lik = quadrature.pattern_loglik(answers, group, cutpoints, shift.flatten(), respondent_sd,
-                                            nodes=quadrature.nodes_for(n_items))
-        pm.Potential("satisfaction_integrated", pt.dot(count, log_lik))
+        ordinal.integrated_likelihood("satisfaction_integrated", answers, group, cutpoints, shift.flatten(),
+                                      respondent_sd, data[PATTERN_COUNTS], counts_name=PATTERN_COUNTS,
+                                      nodes=quadrature.nodes_for(n_items))
     return model
