@@ -54,7 +54,7 @@ def test_cli_writes_every_output(housing_run):
     _, out = housing_run
     names = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     assert names == {".paradox-output.json", "summary.csv", "summary.json", "posterior.nc", "report.md", "run.json", "config.yaml",
-                     "figures/effects.png", "figures/answer_check.png"}
+                     "figures/effects.png", "figures/answer_check.png", "figures/effects.csv", "figures/answer_check.csv"}
     summary = pd.read_csv(out / "summary.csv")
     assert list(summary.columns) == ["parameter", "mean", "sd", "ci_lower", "ci_upper", "r_hat", "ess_bulk", "ess_tail"]
     records = json.loads((out / "summary.json").read_text())

@@ -22,7 +22,7 @@ def example_output(tmp_path_factory):
 def test_readme_example_writes_every_output(example_output):
     names = sorted(p.name for p in example_output.iterdir())
     assert names == sorted([".paradox-output.json", "criteria.csv", "verdicts.csv", "summary.md",
-                            "replication.png", "run.json"])
+                            "replication.png", "replication.csv", "run.json"])
     criteria = pd.read_csv(example_output / "criteria.csv")
     assert list(criteria["contrast"]) == ["severity: low", "severity: high", "prior failure: none"]
     # Two t-tests give the exact Bayes factor; a ready effect the normal approximation.
