@@ -32,9 +32,14 @@ PAIRS = (
     (RESULTS_DIR / "07_srp_replication" / "figures", ROOT / "build" / "fast" / "results" / "07_srp_replication" / "figures"),
 )
 REPORT_DIR = ROOT / "build" / "figure-report"
-#: Figures committed but not regenerated in fast mode, by file name (without .png), with the reason. They are
-#: listed in the report as not checked. Empty: `make test` runs every notebook, and they draw every figure.
-NOT_REGENERATED: dict[str, str] = {}
+#: Figures committed but not comparable with their fast-mode redraw, by file name (without .png), with the reason.
+#: They are listed in the report as not checked.
+NOT_REGENERATED: dict[str, str] = {
+    # TODO (issue 13): give plot_assurance its numbers and compare the sizes both modes share.
+    "09_plan_assurance": "fast mode plans other cell sizes and fewer surveys (2 x 3 against 4 x 8): different "
+                         "simulations, so no number of the full-mode figure has a fast-mode counterpart; and "
+                         "plot_assurance does not write its numbers yet",
+}
 #: Columns that name a number within its figure.
 KEYS = ["panel", "series", "x", "quantity"]
 #: Differences listed per figure in the report.
