@@ -141,8 +141,7 @@ def ordinal_model(
 
     # Each respondent's experiment x cell ("group"), for the intercepts' decomposition (ordinal engine).
     first = answers.groupby(respondent_codes, sort=True)[[EXPERIMENT, CELL]].first()
-    respondent_group = (pd.Categorical(first[EXPERIMENT].astype(str), categories=experiments).codes * len(CELLS)
-                        + pd.Categorical(first[CELL].astype(str), categories=CELLS).codes)
+    respondent_group = _cell_group(first, experiments)
     n_groups = len(experiments) * len(CELLS)
 
     with pm.Model(coords=coords) as model:
@@ -271,20 +270,31 @@ def _integrated_model(survey: Survey, priors: OrdinalPriors, pooled: bool,
         counts = pattern_counts(survey, patterns)
         experiments = list(dict.fromkeys(patterns[EXPERIMENT]))
     coords = {**coords_for(survey), "experiment": experiments, "pattern": np.arange(len(patterns))}
-    n_items, n_cut, n_cells = len(coords["item"]), survey.spec.n_categories - 1, len(CELLS)
+    n_items, n_cut = len(coords["item"]), survey.spec.n_categories - 1
     answers = patterns[coords["item"]].to_numpy(dtype=int)
-    group_idx = (pd.Categorical(patterns[EXPERIMENT], categories=experiments).codes * n_cells
-                 + pd.Categorical(patterns[CELL], categories=CELLS).codes)
     with pm.Model(coords=coords) as model:
-        cutpoints = ordinal.item_cutpoints(n_items, n_cut, priors.cutpoint_sd)
-        respondent_sd = pm.HalfNormal("respondent_sd", priors.respondent_sd)
-        effects = _recovery_effects(len(experiments), priors.effect_sd, priors.effect_spread, pooled)
-        shift = _cell_shift(effects)
-        if len(experiments) > 1:
-            shift = shift + pm.ZeroSumNormal("experiment_baseline", priors.baseline_sd, dims="experiment")[:, None]
-        ordinal.integrated_likelihood("satisfaction_integrated", answers, group_idx, cutpoints, shift.flatten(),
-                                      respondent_sd, counts, counts_name=PATTERN_COUNTS)
+        cutpoints, respondent_sd, shift = _integrated_parameters(n_items, n_cut, len(experiments), priors, pooled)
+        ordinal.integrated_likelihood("satisfaction_integrated", answers, _cell_group(patterns, experiments),
+                                      cutpoints, shift, respondent_sd, counts, counts_name=PATTERN_COUNTS)
     return model
+
+
+def _cell_group(rows: pd.DataFrame, experiments: list[str]) -> np.ndarray:
+    """Each row's experiment x cell (a respondent's, or an answer pattern's): its row of the flattened
+    (experiment, cell) shift table."""
+    return (pd.Categorical(rows[EXPERIMENT].astype(str), categories=experiments).codes * len(CELLS)
+            + pd.Categorical(rows[CELL].astype(str), categories=CELLS).codes)
+
+
+def _integrated_parameters(n_items: int, n_cut: int, n_experiments: int, priors: OrdinalPriors, pooled: bool):
+    """The integrated form's parameters, in the current model: cutpoints (item, cut), respondent_sd and the
+    flattened (experiment x cell) latent shift that each answer pattern's group indexes."""
+    cutpoints = ordinal.item_cutpoints(n_items, n_cut, priors.cutpoint_sd)
+    respondent_sd = pm.HalfNormal("respondent_sd", priors.respondent_sd)
+    shift = _cell_shift(_recovery_effects(n_experiments, priors.effect_sd, priors.effect_spread, pooled))
+    if n_experiments > 1:
+        shift = shift + pm.ZeroSumNormal("experiment_baseline", priors.baseline_sd, dims="experiment")[:, None]
+    return cutpoints, respondent_sd, shift.flatten()
 
 
 def cell_model(survey: Survey, design: Design, priors: OrdinalPriors = OrdinalPriors(),
@@ -514,9 +524,7 @@ def padded_patterns(survey: Survey, length: int) -> dict[str, np.ndarray]:
     if len(patterns) > length:
         raise ValueError(f"the survey has {len(patterns)} distinct answer patterns, more than the {length} rows "
                          "of the padded data")
-    experiments = experiments_in(survey)
-    group = (pd.Categorical(patterns[EXPERIMENT], categories=experiments).codes * len(CELLS)
-             + pd.Categorical(patterns[CELL], categories=CELLS).codes)
+    group = _cell_group(patterns, experiments_in(survey))
     pad = length - len(patterns)
     return {
         "pattern_answers": np.concatenate([answers, np.repeat(answers[:1], pad, axis=0)]).astype("int64"),
@@ -538,18 +546,13 @@ def padded_integrated_model(survey: Survey, length: int, priors: OrdinalPriors =
     """
     data = padded_patterns(survey, length)
     coords = {**coords_for(survey), "pattern": np.arange(length), "item_of_pattern": np.arange(len(survey.items))}
-    experiments = coords["experiment"]
     n_items = len(coords["item"])
     with pm.Model(coords=coords) as model:
-        cutpoints = ordinal.item_cutpoints(n_items, survey.spec.n_categories - 1, priors.cutpoint_sd)
-        respondent_sd = pm.HalfNormal("respondent_sd", priors.respondent_sd)
-        effects = _recovery_effects(len(experiments), priors.effect_sd, priors.effect_spread, pooled)
-        shift = _cell_shift(effects)
-        if len(experiments) > 1:
-            shift = shift + pm.ZeroSumNormal("experiment_baseline", priors.baseline_sd, dims="experiment")[:, None]
+        cutpoints, respondent_sd, shift = _integrated_parameters(
+            n_items, survey.spec.n_categories - 1, len(coords["experiment"]), priors, pooled)
         answers = pm.Data("pattern_answers", data["pattern_answers"], dims=("pattern", "item_of_pattern"))
         group = pm.Data("pattern_group", data["pattern_group"], dims="pattern")
-        ordinal.integrated_likelihood("satisfaction_integrated", answers, group, cutpoints, shift.flatten(),
-                                      respondent_sd, data[PATTERN_COUNTS], counts_name=PATTERN_COUNTS,
+        ordinal.integrated_likelihood("satisfaction_integrated", answers, group, cutpoints, shift, respondent_sd,
+                                      data[PATTERN_COUNTS], counts_name=PATTERN_COUNTS,
                                       nodes=quadrature.nodes_for(n_items))
     return model
