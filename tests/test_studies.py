@@ -119,11 +119,14 @@ def test_live_processes_never_share_a_compile_directory(tmp_path):
     assert claimed_second[1] == f"base_compiledir={tmp_path / 'dask-worker-1'},floatX=float64"
     later = subprocess.run([sys.executable, "-c", code, "0"], capture_output=True, text=True, env=env, check=True)
     assert later.stdout.split()[0] == str(tmp_path / "dask-worker-0")  # freed by the dead process: reused
-    # Each new slot started from a copy of the starting process's numba cache; a copy, not a link.
+    # Each slot took the starting process's numba cache entries when claimed; copies, not links.
     for slot in ("dask-worker-0", "dask-worker-1"):
         copied = tmp_path / slot / "numba" / "sub" / "entry.nbi"
         assert copied.read_text() == "compiled" and not copied.is_symlink()
-        assert not (tmp_path / slot / "numba.partial").exists()
+    # An entry the starting process compiled after the slot was made reaches it at the slot's next claim.
+    (tmp_path / "numba" / "sub" / "later.nbi").write_text("compiled later")
+    subprocess.run([sys.executable, "-c", code, "0"], capture_output=True, text=True, env=env, check=True)
+    assert (tmp_path / "dask-worker-0" / "numba" / "sub" / "later.nbi").read_text() == "compiled later"
 
 
 # --- a real cluster ---------------------------------------------------------------------------------------

@@ -6,9 +6,9 @@ a worker imports pytensor it claims a slot, `<base>/dask-worker-<i>`, by holding
 a file in it for as long as the process lives: two live workers never share a slot, and a later
 worker reuses a slot a finished one left, with its warm cache (a cold numba cache costs 20-55 s per
 model). <base> is the base_compiledir of PYTENSOR_FLAGS in the worker's environment, or ~/.pytensor.
-A slot claimed for the first time starts from a copy of <base>'s numba cache, where the process that
-starts the study has usually compiled the same operations already (a copy, so nothing is shared: each
-file numba writes appears whole, by rename, so the copy holds whole files only).
+Each claim adds to the slot the entries of <base>'s numba cache it lacks (`paradox.numba_cache`), where
+the process that starts the study has usually compiled the same operations already (copies of whole
+files, so nothing is shared).
 
 `fit_task` claims a slot itself before anything imports pytensor, so workers need no set-up; for
 workers of your own cluster you may also claim it at start-up: `dask worker ADDRESS --preload
@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import fcntl
 import os
-import shutil
 import sys
 import threading
 from pathlib import Path
+
+from paradox.numba_cache import NUMBA_SUBDIR, add_missing_entries
 
 _lock = threading.Lock()
 _claimed: tuple[Path, object] | None = None  # (directory, the open lock file: closing it frees the slot)
@@ -59,26 +60,12 @@ def claim_compile_dir(env: dict | None = None) -> Path:
                 continue
             handle.write(f"{os.getpid()}\n")
             handle.flush()
-            _seed_numba_cache(base, directory)
+            add_missing_entries(base / NUMBA_SUBDIR, directory / NUMBA_SUBDIR)
             flags["base_compiledir"] = str(directory)
             env["PYTENSOR_FLAGS"] = ",".join(f"{k}={v}" for k, v in flags.items())
             _claimed = (directory, handle)
             return directory
         raise RuntimeError(f"no free compile directory under {base}")
-
-
-def _seed_numba_cache(base: Path, directory: Path) -> None:
-    """Copy <base>/numba (pytensor's numba cache) into a slot that has none yet; a failed copy leaves none."""
-    source, target = base / "numba", directory / "numba"
-    if target.exists() or not source.is_dir():
-        return
-    partial = directory / "numba.partial"
-    shutil.rmtree(partial, ignore_errors=True)
-    try:
-        shutil.copytree(source, partial)
-        partial.rename(target)
-    except OSError:
-        shutil.rmtree(partial, ignore_errors=True)  # a cold cache: slower, never wrong
 
 
 def dask_setup(worker=None) -> None:
