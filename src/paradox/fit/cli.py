@@ -162,7 +162,7 @@ def format_result(result: FitResult, out: Path) -> str:
         "ess_bulk": "{:.0f}".format, "ess_tail": "{:.0f}".format, "r_hat": "{:.3f}".format})
     failed = result.convergence[~result.convergence["passed"]].index.tolist()
     if result.srp is not None:
-        for name, report in (("SRP ordinal model", result.srp.convergence), ("SRP Gaussian model", result.srp.gaussian_convergence)):
+        for name, report in result.srp_convergence():
             failed += [f"{name} {c}" for c in report[~report["passed"]].index]
     conv = "all checks passed" if not failed else f"FAILED ({', '.join(failed)})"
     s = result.settings

@@ -233,15 +233,16 @@ CONFIG_KEYS: dict[str, ConfigKey] = {
     "srp_priors": ConfigKey(_srp_priors, "with srp: prior scales of the SRP ordinal model, on the logit scale: "
                             "effect_sd (recovery effects, default 2), effect_spread (their spread across experiments, "
                             "1), cutpoint_sd (4), respondent_sd (3), baseline_sd (2); see README", "model"),
-    "srp": ConfigKey(_flag, "also test the service recovery paradox (needs factors experiment and cell, "
-                     "as in data/synthetic/); default false", "model"),
+    "srp": ConfigKey(_flag, "also test the service recovery paradox (needs factor cell, and experiment in the "
+                     "separate layout, as in data/synthetic/; see srp_design); default false", "model"),
     "srp_other_predictors": ConfigKey(_choice(SRP_OTHER_PREDICTORS), "with srp: covariates, group and factors "
                                       "other than experiment and cell, which the SRP models do not take yet: refuse "
                                       "(default: exit 2 naming them) or leave_out (the verdicts use experiment and "
                                       "cell alone, as in a randomised experiment; the report says so)", "model"),
-    "srp_design": ConfigKey(_optional_text, "with srp: the design YAML that names each experiment's hypothesis and "
-                            "favourable level (default data/design/magnini2007_design.yaml; relative to the config)",
-                            "model"),
+    "srp_design": ConfigKey(_optional_text, "with srp: the design YAML that names each experiment's hypothesis, "
+                            "favourable level and layout (separate, shared_control, factorial, within_subject; "
+                            "e.g. data/design/examples/shared_control.yaml); the survey's cells must be its cells "
+                            "(default data/design/magnini2007_design.yaml; relative to the config)", "model"),
     "decision": ConfigKey(_decision, "with srp: the decision rule of the verdicts, any of {probability: 0.95, "
                           "rope_logit: 0.18, rope_points: 0.10} (default: the design file's decision section)", "model"),
     "draws": ConfigKey(_whole(1), f"posterior draws per chain (default by PARADOX_MODE: full {_FULL.draws}, "
@@ -345,9 +346,8 @@ class AnalysisConfig:
             fail("labels", f"{len(self.labels)} labels for the {self.scale[1] - self.scale[0] + 1} points of "
                            f"the scale {self.scale[0]}..{self.scale[1]}")
         if self.srp:
-            missing = [f for f in SRP_FACTORS if f not in self.factors]
-            if missing:
-                fail("srp", f"the SRP verdicts need the factors {', '.join(SRP_FACTORS)}; missing: {', '.join(missing)}")
+            if "cell" not in self.factors:  # `experiment` too in the separate layout: checked with the design
+                fail("srp", "the SRP verdicts need the factor cell (and experiment, in the separate layout); missing: cell")
             others = self.srp_left_out()
             if others and self.srp_other_predictors == "refuse":
                 fail("srp_other_predictors", f"the SRP models take experiment and cell only, so {', '.join(others)} "

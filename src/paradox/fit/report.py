@@ -44,11 +44,18 @@ def report(result: FitResult) -> str:
     if result.prior_check is not None:
         lines += prior_section(result)
     if result.srp is not None:
-        srp_ok = bool(result.srp.convergence["passed"].all() and result.srp.gaussian_convergence["passed"].all())
-        decision = result.srp_design.decision
+        srp_ok = all(bool(report["passed"].all()) for _, report in result.srp_convergence())
+        design = result.srp_design
+        decision = design.decision
+        if design.named_cells:
+            methods = ("the cell model (paradox.models.srp.cell_model: ordinal, each hypothesis a contrast of its "
+                       "cells against its control)" + ("" if design.layout == "within_subject" else
+                                                       " and Welch's tests on each hypothesis's three cells"))
+        else:
+            methods = "the hierarchical SRP models (paradox.models.srp: ordinal, and Gaussian on scale means) and Welch's tests"
         lines += ["## Service recovery paradox", "",
-                  "The hierarchical SRP models (paradox.models.srp: ordinal, and Gaussian on scale means) and Welch's "
-                  f"tests, on the same data; convergence {'passed' if srp_ok else 'FAILED'}. "
+                  f"Design {design.path.name}, layout: {design.layout}. "
+                  f"Methods: {methods}, on the same data; convergence {'passed' if srp_ok else 'FAILED'}. "
                   f"Decision rule (paradox.verdict): probability {decision.probability:g}, region of practical "
                   f"equivalence +/-{decision.rope_logit:g} logits (ordinal) and +/-{decision.rope_points:g} points "
                   "(Gaussian, Welch; Welch's columns hold 1 - p).", "",
