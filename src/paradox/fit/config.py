@@ -11,7 +11,7 @@ from paradox.data import SUPPORTED_SUFFIXES, SurveySpec
 from paradox.design import decision_from
 from paradox.errors import InputError
 from paradox.models.regression import FAMILIES, LINKS, Priors, RegressionSpec
-from paradox.models.srp import OrdinalPriors
+from paradox.models.srp import GaussianPriors, OrdinalPriors
 from paradox.settings import SamplerSettings
 from paradox.yamlfile import load_yaml
 
@@ -155,8 +155,13 @@ def _srp_priors(value) -> OrdinalPriors:
     return _prior_scales(OrdinalPriors, value)
 
 
+def _srp_gaussian_priors(value) -> GaussianPriors:
+    return _prior_scales(GaussianPriors, value)
+
+
 def _prior_scales(kind, value):
-    """A prior dataclass (every field a positive scale) from a mapping; unknown names and bad values refused."""
+    """A prior dataclass (every field a positive scale, or any finite location if named *_mean) from a mapping;
+    unknown names and bad values refused."""
     if value is None:
         return kind()
     if not isinstance(value, dict):
@@ -168,8 +173,10 @@ def _prior_scales(kind, value):
             close = difflib.get_close_matches(str(key), known, n=1)
             raise ValueError(f"unknown prior {key!r}{f' (did you mean {close[0]!r}?)' if close else ''}; "
                              f"known: {', '.join(known)}")
-        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < float("inf")):
-            raise ValueError(f"prior {key} must be a positive, finite number, got {v!r}")
+        lowest = -float("inf") if key.endswith("_mean") else 0  # a location may be any finite number
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not lowest < v < float("inf")):
+            kind_of = "finite" if lowest < 0 else "positive, finite"
+            raise ValueError(f"prior {key} must be a {kind_of} number, got {v!r}")
         values[key] = None if v is None else float(v)
     defaults = kind()
     return kind(**{k: (getattr(defaults, k) if v is None else v) for k, v in values.items()})
@@ -233,6 +240,11 @@ CONFIG_KEYS: dict[str, ConfigKey] = {
     "srp_priors": ConfigKey(_srp_priors, "with srp: prior scales of the SRP ordinal model, on the logit scale: "
                             "effect_sd (recovery effects, default 2), effect_spread (their spread across experiments, "
                             "1), cutpoint_sd (4), respondent_sd (3), baseline_sd (2); see README", "model"),
+    "srp_gaussian_priors": ConfigKey(_srp_gaussian_priors, "with srp: priors of the SRP Gaussian model of "
+                                     "scale means, in scale points: effect_sd (recovery effects, default 1), "
+                                     "effect_spread (their spread across experiments, 0.5), baseline_mean (default "
+                                     "the scale's midpoint), baseline_sd (1.5), sigma_scale (respondents' spread, "
+                                     "2.5); see README", "model"),
     "srp": ConfigKey(_flag, "also test the service recovery paradox (needs factor cell, and experiment in the "
                      "separate layout, as in data/synthetic/; see srp_design); default false", "model"),
     "srp_other_predictors": ConfigKey(_choice(SRP_OTHER_PREDICTORS), "with srp: covariates, group and factors "
@@ -299,6 +311,7 @@ class AnalysisConfig:
     srp: bool = False
     srp_other_predictors: str = "refuse"
     srp_priors: OrdinalPriors = field(default_factory=OrdinalPriors)
+    srp_gaussian_priors: GaussianPriors = field(default_factory=GaussianPriors)
     srp_design: str | None = None
     decision: dict = field(default_factory=dict)
     draws: int | None = None
@@ -392,7 +405,7 @@ class AnalysisConfig:
             value = getattr(self, key)
             if value == getattr(defaults, key):
                 continue
-            if isinstance(value, (Priors, OrdinalPriors)):
+            if isinstance(value, (Priors, OrdinalPriors, GaussianPriors)):
                 value = {k: v for k, v in dataclasses.asdict(value).items() if v is not None}
             elif isinstance(value, tuple):
                 value = list(value)

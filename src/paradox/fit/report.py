@@ -63,6 +63,10 @@ def report(result: FitResult) -> str:
     return "\n".join(lines)
 
 
+#: Where the SRP models' priors are set (the prior section's first sentence).
+SRP_PRIOR_KEYS = ", `srp_priors` for the SRP ordinal model, `srp_gaussian_priors` for the SRP Gaussian model"
+
+
 def prior_section(result: FitResult) -> list[str]:
     """Every prior behind a reported parameter, and how far the data narrowed it (paradox.fit.priors)."""
     check = result.prior_check
@@ -70,13 +74,10 @@ def prior_section(result: FitResult) -> list[str]:
         decided_by_prior=check["prior_decides"].map({True: "YES", False: "no"}))
     decided = int(check["prior_decides"].sum())
     lines = ["## Priors and prior check", "",
-             f"Each prior is set in the config (`priors` for the regression{', `srp_priors` for the SRP ordinal model' if result.srp is not None else ''}; "
+             f"Each prior is set in the config (`priors` for the regression{SRP_PRIOR_KEYS if result.srp is not None else ''}; "
              f"README, 'Priors'). ratio = posterior sd / prior sd; above {PRIOR_DOMINANCE_LIMIT:g} the data have not "
              "even halved the prior's uncertainty, so the prior, not the data, decides that parameter.", "",
              _markdown_table(table), ""]
-    if result.srp is not None:
-        lines += ["The SRP Gaussian model keeps its fixed priors (paradox.models.srp.GaussianPriors: effects "
-                  "Normal(0, 1) scale point, their spread HalfNormal(0.5)); they are not settable yet.", ""]
     lines += [f"**WARNING**: the prior decides {decided} parameter(s); see `decided_by_prior`." if decided
               else "No reported parameter is decided by its prior.", ""]
     return lines

@@ -21,13 +21,13 @@ from paradox import interrupt
 from paradox.data import Survey, check_levels_have_respondents, load_survey, validate
 from paradox.design import Design
 from paradox.fit.config import AnalysisConfig, ConfigError, as_config
-from paradox.fit.priors import prior_check, regression_priors, srp_priors
+from paradox.fit.priors import prior_check, regression_priors, srp_gaussian_priors, srp_priors
 from paradox.fit.result import FitResult
 from paradox.fit.srp import load_srp_design, srp_design, srp_survey_spec
 from paradox.hypotheses import analyse_srp
 from paradox.models.regression import RegressionModel, build_regression
 from paradox.models.sampling import convergence_report, sample, sample_posterior_predictive, tidy_summary
-from paradox.models.srp import is_pooled
+from paradox.models.srp import POOLING_SPREAD, is_pooled
 from paradox.settings import SamplerSettings
 
 #: At most this many posterior-predictive draws are kept (enough for the checks; keeps the NetCDF small).
@@ -129,12 +129,18 @@ def fit_survey(data, config, settings: SamplerSettings | None = None) -> FitResu
     _add_posterior_predictive(regression, idata, settings)
     srp_result = None
     if prepared.design is not None:
-        srp_result = analyse_srp(prepared.survey, settings, prepared.design, priors=config.srp_priors, check=False)
+        srp_result = analyse_srp(prepared.survey, settings, prepared.design, priors=config.srp_priors,
+                                 gaussian_priors=config.srp_gaussian_priors, check=False)
         interrupt.check()
     seconds = time.perf_counter() - start
     fits = [("regression", idata, regression_priors(regression, config.priors))]
     if srp_result is not None:
         fits.append(("SRP ordinal", srp_result.idata, srp_priors(config.srp_priors, is_pooled(srp_result.model))))
+        if srp_result.gaussian_idata is not None:  # the separate layout's Gaussian model
+            fits.append(("SRP Gaussian", srp_result.gaussian_idata,
+                         srp_gaussian_priors(config.srp_gaussian_priors,
+                                             POOLING_SPREAD in srp_result.gaussian_idata["posterior"],
+                                             prepared.design.scale_points)))
     checked, prior_cautions = prior_check(fits)
     return FitResult(
         config=config, settings=settings, survey=prepared.survey, regression=regression, idata=idata,
