@@ -254,3 +254,43 @@ def test_a_tight_prior_is_flagged_and_a_weak_one_is_not(tight_prior_fit):
     assert len(cutpoints) == 4 and not cutpoints["prior_decides"].any()  # Normal(0, 5): the data decide
     assert "paradox fit: warning: regression: the prior decides condition[recovery]" in err
     assert "**WARNING**: the prior decides" in (out / "report.md").read_text()
+
+
+# --- --prior NAME=VALUE: one prior from the command line, the config's others kept ----------------------
+
+def test_prior_flag_overrides_the_config_entry_it_names(tmp_path):
+    import argparse
+
+    from paradox.fit.cli import _overrides, register
+    from paradox.fit.config import load_config
+
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    config_file = tmp_path / "analysis.yaml"
+    config_file.write_text(yaml.safe_dump({**SRP_CONFIG, "priors": {"effect_sd": 2.5, "cutpoint_sd": 5},
+                                           "srp_priors": {"effect_sd": 0.5}}))
+    args = parser.parse_args(["fit", "survey.csv", "--out", "o", "--prior", "effect_sd=1", "--prior",
+                              "srp_priors.respondent_sd=4", "--prior", "srp_gaussian_priors.effect_sd=0.3"])
+    config = load_config(config_file, _overrides(args), {"priors": "--prior", "srp_priors": "--prior"})
+    assert (config.priors.effect_sd, config.priors.cutpoint_sd) == (1.0, 5.0)  # the flag's, and the config's
+    assert config.srp_priors == OrdinalPriors(effect_sd=0.5, respondent_sd=4.0)
+    assert config.srp_gaussian_priors == GaussianPriors(effect_sd=0.3)
+    assert "srp_gaussian_priors.sigma_scale" in parser._subparsers._group_actions[0].choices["fit"].format_help()
+
+
+@pytest.mark.parametrize("flag, words", [
+    ("efect_sd=1", ["--prior", "unknown prior 'efect_sd'", "srp_priors.respondent_sd"]),
+    ("effect_sd", ["--prior", "expected NAME=VALUE"]),
+    ("srp_priors.respondent_sd=-1", ["option --prior, key 'srp_priors'", "positive, finite"]),
+])
+def test_a_bad_prior_flag_is_refused(flag, words, tmp_path, capsys, no_sampling):
+    if "=" in flag and not flag.startswith("efect"):
+        err = refused(tmp_path, capsys, srp_survey(), SRP_CONFIG, "--prior", flag)
+    else:  # argparse refuses it (exit 2) before any file is read
+        with pytest.raises(SystemExit) as exit_info:
+            main(["fit", str(tmp_path / "survey.csv"), "--out", str(tmp_path / "out"), "--prior", flag])
+        assert exit_info.value.code == 2
+        err = capsys.readouterr().err
+        assert not (tmp_path / "out").exists()
+    for word in words:
+        assert word in err

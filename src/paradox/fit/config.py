@@ -437,6 +437,10 @@ class AnalysisConfig:
         return base.with_(**{k: getattr(self, k) for k in keys if getattr(self, k) is not None})
 
 
+#: Config keys holding prior scales: a flag sets some of their entries (`--prior`), keeping the rest.
+PRIOR_KEYS = ("priors", "srp_priors", "srp_gaussian_priors")
+
+
 def load_config(path: str | Path | None = None, overrides: dict | None = None,
                 flag_names: dict[str, str] | None = None) -> AnalysisConfig:
     """Read a YAML config (or start empty), apply `overrides` (e.g. from flags), and check it."""
@@ -453,7 +457,11 @@ def load_config(path: str | Path | None = None, overrides: dict | None = None,
             raise ConfigError(f"the config must be a mapping of key: value{hint}", source=source, key="")
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
     origins = {k: f"option {flag_names[k]}" for k in overrides if flag_names and k in flag_names}
-    return AnalysisConfig.from_dict({**raw, **overrides}, source=source, origins=origins)
+    merged = {**raw, **overrides}
+    for key in PRIOR_KEYS:  # a prior flag changes the entries it names, the config's others stay
+        if isinstance(overrides.get(key), dict) and isinstance(raw.get(key), dict):
+            merged[key] = {**raw[key], **overrides[key]}
+    return AnalysisConfig.from_dict(merged, source=source, origins=origins)
 
 
 def as_config(config: AnalysisConfig | dict | str | Path) -> AnalysisConfig:
