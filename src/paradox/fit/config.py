@@ -360,7 +360,8 @@ class AnalysisConfig:
                            f"the scale {self.scale[0]}..{self.scale[1]}")
         if self.srp:
             if "cell" not in self.factors:  # `experiment` too in the separate layout: checked with the design
-                fail("srp", "the SRP verdicts need the factor cell (and experiment, in the separate layout); missing: cell")
+                fail("srp", "the SRP verdicts need the factors experiment, cell (the separate layout) or cell alone "
+                            "(a named-cell layout, see srp_design); missing: cell")
             others = self.srp_left_out()
             if others and self.srp_other_predictors == "refuse":
                 fail("srp_other_predictors", f"the SRP models take experiment and cell only, so {', '.join(others)} "
