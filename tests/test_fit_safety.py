@@ -141,7 +141,7 @@ def test_weighted_and_duplicated_surveys_give_identical_srp_verdicts(tmp_path):
     pd.testing.assert_frame_equal(tables[0], tables[1], check_exact=True)
     # the Gaussian model's priors, set in the config, are in the report's prior table
     report = (tmp_path / "weighted" / "report.md").read_text()
-    assert "| SRP Gaussian | recovery_effect_mean | Normal(0, 0.8) |" in report
+    assert "| SRP Gaussian | recovery_effect_mean[favourable] | Normal(0, 0.8) |" in report
 
 
 def test_srp_refuses_an_experiment_without_its_control(tmp_path, capsys, no_sampling):
