@@ -15,8 +15,8 @@ from paradox.cli import main
 from paradox.errors import EXIT_BAD_INPUT, InputError
 from paradox.fit import AnalysisConfig, prepare
 from paradox.fit import run as fit_run
-from paradox.fit.priors import HALF_NORMAL_SD, srp_priors
-from paradox.models.srp import OrdinalPriors
+from paradox.fit.priors import HALF_NORMAL_SD, srp_gaussian_priors, srp_priors
+from paradox.models.srp import GaussianPriors, OrdinalPriors
 
 #: A short run: these tests check plumbing and a prior's dominance, not posterior numbers.
 QUICK = ["--draws", "200", "--tune", "200", "--chains", "2"]
@@ -102,9 +102,46 @@ def test_weights_with_several_items_are_refused_unless_the_intercept_is_off(tmp_
 # --- the SRP analysis refuses what it would misread ---------------------------------------------------
 
 
-def test_srp_refuses_frequency_weights(tmp_path, capsys, no_sampling):
-    err = refused(tmp_path, capsys, srp_survey().assign(w=1), {**SRP_CONFIG, "weight": "w", "respondent_intercept": False})
-    assert "survey.csv, column 'w'" in err and "cannot use frequency weights" in err and "refused rather than ignored" in err
+def weighted_and_duplicated() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """srp_survey with weights (every third respondent 2, plus zero-weight rows of answers nobody else gave),
+    and the same respondents written out: a weight-2 row twice (the copy's id sorts right after the original's),
+    zero-weight rows left out."""
+    frame = srp_survey()
+    weighted = frame.assign(w=np.where(np.arange(len(frame)) % 3 == 0, 2, 1))
+    zero = frame.groupby(["experiment", "cell"]).head(1).assign(id=lambda f: f["id"] + "_zero", q1=7, q2=1, w=0)
+    copies = weighted[weighted["w"] == 2].assign(id=lambda f: f["id"] + "_copy")
+    duplicated = pd.concat([weighted, copies]).sort_values("id", kind="stable").assign(w=1)
+    return pd.concat([weighted, zero], ignore_index=True), duplicated.reset_index(drop=True)
+
+
+WEIGHTED_SRP_CONFIG = {**SRP_CONFIG, "weight": "w", "respondent_intercept": False,
+                       "srp_gaussian_priors": {"effect_sd": 0.8}}
+
+
+def test_srp_takes_frequency_weights(no_sampling):
+    weighted, duplicated = weighted_and_duplicated()
+    prepared = prepare(weighted, WEIGHTED_SRP_CONFIG)  # no longer refused
+    assert prepared.design is not None and prepared.survey.n_respondents == len(duplicated)
+
+
+@pytest.mark.slow
+def test_weighted_and_duplicated_surveys_give_identical_srp_verdicts(tmp_path):
+    """Identical pattern counts and cell statistics (exact: the answers are whole and half points) make the same
+    models, so with the same seed the same draws: the verdict tables are equal, not just close. The zero-weight
+    rows (answers nobody else gave) are in the weighted file only: equality shows they were dropped."""
+    tables = []
+    for name, frame in zip(("weighted", "duplicated"), weighted_and_duplicated()):
+        data, config_file, out = tmp_path / f"{name}.csv", tmp_path / f"{name}.yaml", tmp_path / name
+        frame.to_csv(data, index=False)
+        config_file.write_text(yaml.safe_dump(WEIGHTED_SRP_CONFIG))
+        assert main(["fit", str(data), "--config", str(config_file), "--out", str(out), *QUICK]) == 0
+        tables.append(pd.read_csv(out / "verdicts.csv"))
+        assert (out / "srp_tests.csv").exists()
+    assert set(tables[0]["method"]) == {"ordinal", "gaussian", "welch"}
+    pd.testing.assert_frame_equal(tables[0], tables[1], check_exact=True)
+    # the Gaussian model's priors, set in the config, are in the report's prior table
+    report = (tmp_path / "weighted" / "report.md").read_text()
+    assert "| SRP Gaussian | recovery_effect_mean[favourable] | Normal(0, 0.8) |" in report
 
 
 def test_srp_refuses_an_experiment_without_its_control(tmp_path, capsys, no_sampling):
@@ -146,6 +183,19 @@ def test_srp_priors_are_set_from_the_config_and_tabled():
     assert pooled.prior("recovery_effect")[1] == pytest.approx(np.hypot(0.5, 1.0))
     assert pooled.prior("respondent_sd")[1] == pytest.approx(4 * HALF_NORMAL_SD)
     assert srp_priors(config.srp_priors, pooled=False).prior("recovery_effect") == ("Normal(0, 0.5)", 0.5)
+
+
+def test_srp_gaussian_priors_are_set_from_the_config_and_tabled(tmp_path, capsys, no_sampling):
+    config = AnalysisConfig.from_dict({**SRP_CONFIG, "srp_gaussian_priors": {"effect_sd": 0.8, "baseline_mean": -1}})
+    assert config.srp_gaussian_priors == GaussianPriors(effect_sd=0.8, baseline_mean=-1.0)
+    assert AnalysisConfig.from_dict(config.as_dict()) == config  # round trip through config.yaml
+    table = srp_gaussian_priors(config.srp_gaussian_priors, pooled=True, scale_points=7)
+    assert table.prior("recovery_effect_mean") == ("Normal(0, 0.8)", 0.8)
+    assert table.prior("baseline_mean") == ("Normal(-1, 1.5)", 1.5)
+    assert table.prior("cell_sd")[1] == pytest.approx(2.5 * HALF_NORMAL_SD)
+    assert srp_gaussian_priors(GaussianPriors(), pooled=False, scale_points=7).prior("baseline_mean")[0] == "Normal(4, 1.5)"
+    err = refused(tmp_path, capsys, srp_survey(), {**SRP_CONFIG, "srp_gaussian_priors": {"sigma_scale": 0}})
+    assert "key 'srp_gaussian_priors'" in err and "positive, finite" in err
 
 
 def test_prior_check_flags_a_posterior_as_wide_as_its_prior():
@@ -204,3 +254,43 @@ def test_a_tight_prior_is_flagged_and_a_weak_one_is_not(tight_prior_fit):
     assert len(cutpoints) == 4 and not cutpoints["prior_decides"].any()  # Normal(0, 5): the data decide
     assert "paradox fit: warning: regression: the prior decides condition[recovery]" in err
     assert "**WARNING**: the prior decides" in (out / "report.md").read_text()
+
+
+# --- --prior NAME=VALUE: one prior from the command line, the config's others kept ----------------------
+
+def test_prior_flag_overrides_the_config_entry_it_names(tmp_path):
+    import argparse
+
+    from paradox.fit.cli import _overrides, register
+    from paradox.fit.config import load_config
+
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    config_file = tmp_path / "analysis.yaml"
+    config_file.write_text(yaml.safe_dump({**SRP_CONFIG, "priors": {"effect_sd": 2.5, "cutpoint_sd": 5},
+                                           "srp_priors": {"effect_sd": 0.5}}))
+    args = parser.parse_args(["fit", "survey.csv", "--out", "o", "--prior", "effect_sd=1", "--prior",
+                              "srp_priors.respondent_sd=4", "--prior", "srp_gaussian_priors.effect_sd=0.3"])
+    config = load_config(config_file, _overrides(args), {"priors": "--prior", "srp_priors": "--prior"})
+    assert (config.priors.effect_sd, config.priors.cutpoint_sd) == (1.0, 5.0)  # the flag's, and the config's
+    assert config.srp_priors == OrdinalPriors(effect_sd=0.5, respondent_sd=4.0)
+    assert config.srp_gaussian_priors == GaussianPriors(effect_sd=0.3)
+    assert "srp_gaussian_priors.sigma_scale" in parser._subparsers._group_actions[0].choices["fit"].format_help()
+
+
+@pytest.mark.parametrize("flag, words", [
+    ("efect_sd=1", ["--prior", "unknown prior 'efect_sd'", "srp_priors.respondent_sd"]),
+    ("effect_sd", ["--prior", "expected NAME=VALUE"]),
+    ("srp_priors.respondent_sd=-1", ["option --prior, key 'srp_priors'", "positive, finite"]),
+])
+def test_a_bad_prior_flag_is_refused(flag, words, tmp_path, capsys, no_sampling):
+    if "=" in flag and not flag.startswith("efect"):
+        err = refused(tmp_path, capsys, srp_survey(), SRP_CONFIG, "--prior", flag)
+    else:  # argparse refuses it (exit 2) before any file is read
+        with pytest.raises(SystemExit) as exit_info:
+            main(["fit", str(tmp_path / "survey.csv"), "--out", str(tmp_path / "out"), "--prior", flag])
+        assert exit_info.value.code == 2
+        err = capsys.readouterr().err
+        assert not (tmp_path / "out").exists()
+    for word in words:
+        assert word in err

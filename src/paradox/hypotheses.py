@@ -229,9 +229,10 @@ def settings_for(model, settings: SamplerSettings) -> SamplerSettings:
     return settings.for_slow_mixing().with_(target_accept=max(settings.target_accept, POOLED_TARGET_ACCEPT))
 
 
-def fit_gaussian(cells: pd.DataFrame, design: Design, settings: SamplerSettings, pooled: bool = True) -> xr.DataTree:
+def fit_gaussian(cells: pd.DataFrame, design: Design, settings: SamplerSettings, pooled: bool = True,
+                 priors: srp.GaussianPriors = srp.GaussianPriors()) -> xr.DataTree:
     """The Gaussian model of scale means from cell statistics (srp.gaussian_model), sampled."""
-    model = srp.gaussian_model(cells, scale_points=design.scale_points, pooled=pooled)
+    model = srp.gaussian_model(cells, scale_points=design.scale_points, pooled=pooled, priors=priors)
     return sample(model, settings_for(model, settings))
 
 
@@ -241,12 +242,14 @@ def analyse_srp(
     design: Design,
     *,
     priors: srp.OrdinalPriors = srp.OrdinalPriors(),
+    gaussian_priors: srp.GaussianPriors = srp.GaussianPriors(),
     pooled: bool = True,
     integrate_respondents: bool = True,
     check: bool = True,
 ) -> SRPResult:
     """Fit the hierarchical ordinal model and the Gaussian model of scale means to an SRP survey, run Welch's
-    tests, and judge the paradox with each (the design's decision rule).
+    tests, and judge the paradox with each (the design's decision rule). `priors` are the ordinal model's,
+    `gaussian_priors` the Gaussian model's (scale points).
 
     A named-cell layout (shared control, factorial, within subject; design.layout) goes to `analyse_layout`.
     integrate_respondents: sample srp.ordinal_model with the respondent intercepts integrated out (the
@@ -262,7 +265,7 @@ def analyse_srp(
     idata = sample(model, settings_for(model, settings))
     report = converged(idata)
     cells = srp.cell_statistics(survey)
-    gaussian_idata = fit_gaussian(cells, design, settings, pooled=pooled)
+    gaussian_idata = fit_gaussian(cells, design, settings, pooled=pooled, priors=gaussian_priors)
     gaussian_report = converged(gaussian_idata)
     table = verdict_table(
         method_verdicts(idata["posterior"]["recovery_effect"], design, "ordinal"),

@@ -8,7 +8,13 @@ import textwrap
 from pathlib import Path
 
 from paradox.data import describe
-from paradox.fit.config import CONFIG_KEYS, EXAMPLE_CONFIG, load_config
+import dataclasses
+
+import yaml
+
+from paradox.fit.config import CONFIG_KEYS, EXAMPLE_CONFIG, PRIOR_KEYS, load_config
+from paradox.models.regression import Priors
+from paradox.models.srp import GaussianPriors, OrdinalPriors
 from paradox.fit.result import FitResult
 from paradox.fit.run import fit_survey
 from paradox.fit.writer import OUTPUT_FILES, write_outputs
@@ -43,6 +49,11 @@ FLAGS = {
     "--no-respondent-intercept": ("respondent_intercept", {"action": "store_const", "const": False,
                                                            "help": "sets `respondent_intercept: false`"}),
     "--srp": ("srp", {"action": "store_const", "const": True}),
+    "--prior": ("priors", {"metavar": "NAME=VALUE", "action": "append", "type": lambda text: _prior_flag(text),
+                           "help": "set one prior, keeping the config's others; repeat for more. NAME is "
+                                   "[KEY.]FIELD, KEY one of priors (the default), srp_priors, srp_gaussian_priors; "
+                                   "e.g. --prior effect_sd=1 --prior srp_priors.respondent_sd=4. Names: "
+                                   "{names}"}),
     "--draws": ("draws", {"type": int, "metavar": "N"}),
     "--tune": ("tune", {"type": int, "metavar": "N"}),
     "--chains": ("chains", {"type": int, "metavar": "N"}),
@@ -50,6 +61,24 @@ FLAGS = {
     "--target-accept": ("target_accept", {"type": float, "metavar": "P"}),
     "--ci-prob": ("ci_prob", {"type": float, "metavar": "P"}),
 }
+
+
+#: The prior fields each prior key has (`--prior KEY.FIELD=VALUE`).
+PRIOR_FIELDS = {key: tuple(f.name for f in dataclasses.fields(kind))
+                for key, kind in zip(PRIOR_KEYS, (Priors, OrdinalPriors, GaussianPriors))}
+
+
+def _prior_flag(text: str) -> tuple[str, str, object]:
+    """`--prior [KEY.]FIELD=VALUE` as (key, field, value); the value as YAML reads it (checked with the config)."""
+    name, equals, value = text.partition("=")
+    key, dot, field = name.strip().rpartition(".")
+    key = key if dot else "priors"
+    if not equals or not value.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, e.g. effect_sd=1, got {text!r}")
+    if key not in PRIOR_FIELDS or field not in PRIOR_FIELDS[key]:
+        known = ", ".join(f"{k}.{f}" if k != "priors" else f for k in PRIOR_FIELDS for f in PRIOR_FIELDS[k])
+        raise argparse.ArgumentTypeError(f"unknown prior {name.strip()!r}; known: {known}")
+    return key, field, yaml.safe_load(value)
 
 
 def _config_help() -> str:
@@ -121,12 +150,17 @@ def register(subparsers) -> None:
     overrides = parser.add_argument_group("config overrides (each sets the config key of its name; lists comma-separated)")
     for flag, (key, options) in FLAGS.items():
         options = {"help": f"sets `{key}`", **options}
+        options["help"] = options["help"].replace("{names}", ", ".join(
+            f"{k}.{f}" if k != "priors" else f for k in PRIOR_FIELDS for f in PRIOR_FIELDS[k]))
         overrides.add_argument(flag, dest=f"config_{key}", default=None, **options)
     parser.set_defaults(run=run_fit)
 
 
 def _overrides(args: argparse.Namespace) -> dict:
     values = {key: getattr(args, f"config_{key}", None) for key, _ in FLAGS.values()}
+    for key, field, value in values.pop("priors") or ():  # --prior: one entry of a prior key each
+        values.setdefault(key, {})
+        values[key] = {**(values[key] or {}), field: value}
     if values["factors"] is not None:
         factors = {}
         for item in values["factors"]:
@@ -140,6 +174,7 @@ def run_fit(args: argparse.Namespace) -> int:
     """`paradox fit`: check everything, sample, write DIR; returns the exit status."""
     out = Path(args.out)
     flag_names = {key: flag for flag, (key, _) in reversed(FLAGS.items())}  # a key's first flag names it
+    flag_names.update({key: "--prior" for key in PRIOR_KEYS})
     inputs = [args.data] + ([args.config] if args.config else [])
     # DIR is checked, locked and its temporary folder made before anything else: a bad DIR costs no work.
     with output_dir(args.out, command="fit", inputs=inputs, may_write=OUTPUT_FILES, overwrite=args.overwrite) as tmp:
@@ -162,7 +197,7 @@ def format_result(result: FitResult, out: Path) -> str:
         "ess_bulk": "{:.0f}".format, "ess_tail": "{:.0f}".format, "r_hat": "{:.3f}".format})
     failed = result.convergence[~result.convergence["passed"]].index.tolist()
     if result.srp is not None:
-        for name, report in (("SRP ordinal model", result.srp.convergence), ("SRP Gaussian model", result.srp.gaussian_convergence)):
+        for name, report in result.srp_convergence():
             failed += [f"{name} {c}" for c in report[~report["passed"]].index]
     conv = "all checks passed" if not failed else f"FAILED ({', '.join(failed)})"
     s = result.settings

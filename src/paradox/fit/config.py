@@ -11,7 +11,7 @@ from paradox.data import SUPPORTED_SUFFIXES, SurveySpec
 from paradox.design import decision_from
 from paradox.errors import InputError
 from paradox.models.regression import FAMILIES, LINKS, Priors, RegressionSpec
-from paradox.models.srp import OrdinalPriors
+from paradox.models.srp import GaussianPriors, OrdinalPriors
 from paradox.settings import SamplerSettings
 from paradox.yamlfile import load_yaml
 
@@ -155,8 +155,13 @@ def _srp_priors(value) -> OrdinalPriors:
     return _prior_scales(OrdinalPriors, value)
 
 
+def _srp_gaussian_priors(value) -> GaussianPriors:
+    return _prior_scales(GaussianPriors, value)
+
+
 def _prior_scales(kind, value):
-    """A prior dataclass (every field a positive scale) from a mapping; unknown names and bad values refused."""
+    """A prior dataclass (every field a positive scale, or any finite location if named *_mean) from a mapping;
+    unknown names and bad values refused."""
     if value is None:
         return kind()
     if not isinstance(value, dict):
@@ -168,8 +173,10 @@ def _prior_scales(kind, value):
             close = difflib.get_close_matches(str(key), known, n=1)
             raise ValueError(f"unknown prior {key!r}{f' (did you mean {close[0]!r}?)' if close else ''}; "
                              f"known: {', '.join(known)}")
-        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < float("inf")):
-            raise ValueError(f"prior {key} must be a positive, finite number, got {v!r}")
+        lowest = -float("inf") if key.endswith("_mean") else 0  # a location may be any finite number
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not lowest < v < float("inf")):
+            kind_of = "finite" if lowest < 0 else "positive, finite"
+            raise ValueError(f"prior {key} must be a {kind_of} number, got {v!r}")
         values[key] = None if v is None else float(v)
     defaults = kind()
     return kind(**{k: (getattr(defaults, k) if v is None else v) for k, v in values.items()})
@@ -233,15 +240,21 @@ CONFIG_KEYS: dict[str, ConfigKey] = {
     "srp_priors": ConfigKey(_srp_priors, "with srp: prior scales of the SRP ordinal model, on the logit scale: "
                             "effect_sd (recovery effects, default 2), effect_spread (their spread across experiments, "
                             "1), cutpoint_sd (4), respondent_sd (3), baseline_sd (2); see README", "model"),
-    "srp": ConfigKey(_flag, "also test the service recovery paradox (needs factors experiment and cell, "
-                     "as in data/synthetic/); default false", "model"),
+    "srp_gaussian_priors": ConfigKey(_srp_gaussian_priors, "with srp: priors of the SRP Gaussian model of "
+                                     "scale means, in scale points: effect_sd (recovery effects, default 1), "
+                                     "effect_spread (their spread across experiments, 0.5), baseline_mean (default "
+                                     "the scale's midpoint), baseline_sd (1.5), sigma_scale (respondents' spread, "
+                                     "2.5); see README", "model"),
+    "srp": ConfigKey(_flag, "also test the service recovery paradox (needs factor cell, and experiment in the "
+                     "separate layout, as in data/synthetic/; see srp_design); default false", "model"),
     "srp_other_predictors": ConfigKey(_choice(SRP_OTHER_PREDICTORS), "with srp: covariates, group and factors "
                                       "other than experiment and cell, which the SRP models do not take yet: refuse "
                                       "(default: exit 2 naming them) or leave_out (the verdicts use experiment and "
                                       "cell alone, as in a randomised experiment; the report says so)", "model"),
-    "srp_design": ConfigKey(_optional_text, "with srp: the design YAML that names each experiment's hypothesis and "
-                            "favourable level (default data/design/magnini2007_design.yaml; relative to the config)",
-                            "model"),
+    "srp_design": ConfigKey(_optional_text, "with srp: the design YAML that names each experiment's hypothesis, "
+                            "favourable level and layout (separate, shared_control, factorial, within_subject; "
+                            "e.g. data/design/examples/shared_control.yaml); the survey's cells must be its cells "
+                            "(default data/design/magnini2007_design.yaml; relative to the config)", "model"),
     "decision": ConfigKey(_decision, "with srp: the decision rule of the verdicts, any of {probability: 0.95, "
                           "rope_logit: 0.18, rope_points: 0.10} (default: the design file's decision section)", "model"),
     "draws": ConfigKey(_whole(1), f"posterior draws per chain (default by PARADOX_MODE: full {_FULL.draws}, "
@@ -298,6 +311,7 @@ class AnalysisConfig:
     srp: bool = False
     srp_other_predictors: str = "refuse"
     srp_priors: OrdinalPriors = field(default_factory=OrdinalPriors)
+    srp_gaussian_priors: GaussianPriors = field(default_factory=GaussianPriors)
     srp_design: str | None = None
     decision: dict = field(default_factory=dict)
     draws: int | None = None
@@ -345,9 +359,9 @@ class AnalysisConfig:
             fail("labels", f"{len(self.labels)} labels for the {self.scale[1] - self.scale[0] + 1} points of "
                            f"the scale {self.scale[0]}..{self.scale[1]}")
         if self.srp:
-            missing = [f for f in SRP_FACTORS if f not in self.factors]
-            if missing:
-                fail("srp", f"the SRP verdicts need the factors {', '.join(SRP_FACTORS)}; missing: {', '.join(missing)}")
+            if "cell" not in self.factors:  # `experiment` too in the separate layout: checked with the design
+                fail("srp", "the SRP verdicts need the factors experiment, cell (the separate layout) or cell alone "
+                            "(a named-cell layout, see srp_design); missing: cell")
             others = self.srp_left_out()
             if others and self.srp_other_predictors == "refuse":
                 fail("srp_other_predictors", f"the SRP models take experiment and cell only, so {', '.join(others)} "
@@ -392,7 +406,7 @@ class AnalysisConfig:
             value = getattr(self, key)
             if value == getattr(defaults, key):
                 continue
-            if isinstance(value, (Priors, OrdinalPriors)):
+            if isinstance(value, (Priors, OrdinalPriors, GaussianPriors)):
                 value = {k: v for k, v in dataclasses.asdict(value).items() if v is not None}
             elif isinstance(value, tuple):
                 value = list(value)
@@ -424,6 +438,10 @@ class AnalysisConfig:
         return base.with_(**{k: getattr(self, k) for k in keys if getattr(self, k) is not None})
 
 
+#: Config keys holding prior scales: a flag sets some of their entries (`--prior`), keeping the rest.
+PRIOR_KEYS = ("priors", "srp_priors", "srp_gaussian_priors")
+
+
 def load_config(path: str | Path | None = None, overrides: dict | None = None,
                 flag_names: dict[str, str] | None = None) -> AnalysisConfig:
     """Read a YAML config (or start empty), apply `overrides` (e.g. from flags), and check it."""
@@ -440,7 +458,11 @@ def load_config(path: str | Path | None = None, overrides: dict | None = None,
             raise ConfigError(f"the config must be a mapping of key: value{hint}", source=source, key="")
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
     origins = {k: f"option {flag_names[k]}" for k in overrides if flag_names and k in flag_names}
-    return AnalysisConfig.from_dict({**raw, **overrides}, source=source, origins=origins)
+    merged = {**raw, **overrides}
+    for key in PRIOR_KEYS:  # a prior flag changes the entries it names, the config's others stay
+        if isinstance(overrides.get(key), dict) and isinstance(raw.get(key), dict):
+            merged[key] = {**raw[key], **overrides[key]}
+    return AnalysisConfig.from_dict(merged, source=source, origins=origins)
 
 
 def as_config(config: AnalysisConfig | dict | str | Path) -> AnalysisConfig:

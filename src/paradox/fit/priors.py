@@ -15,12 +15,12 @@ import xarray as xr
 
 from paradox.meta.model import prior_dominance, prior_warnings
 from paradox.models.regression import Priors, RegressionModel
-from paradox.models.srp import OrdinalPriors
+from paradox.models.srp import GaussianPriors, OrdinalPriors
 
 #: The sd of HalfNormal(1): a half-normal prior's sd is its scale times this.
 HALF_NORMAL_SD = float(np.sqrt(1.0 - 2.0 / np.pi))
 #: Where a user sets the priors, for the warnings.
-WHERE_TO_SET = "the config's `priors` and `srp_priors`; README, 'Priors'"
+WHERE_TO_SET = "the config's `priors`, `srp_priors` and `srp_gaussian_priors`; README, 'Priors'"
 
 
 @dataclass(frozen=True)
@@ -62,14 +62,24 @@ def srp_priors(priors: OrdinalPriors, pooled: bool) -> PriorTable:
     """The priors of the SRP ordinal model (paradox.models.srp) that the verdicts rest on. Pooled, each
     experiment's recovery effect is mean + tau z, whose prior sd is sqrt(effect_sd^2 + effect_spread^2)."""
     table = {"respondent_sd": (f"HalfNormal({priors.respondent_sd:.4g})", priors.respondent_sd * HALF_NORMAL_SD)}
-    if pooled:
-        table["recovery_effect_mean"] = (f"Normal(0, {priors.effect_sd:.4g})", priors.effect_sd)
-        table["recovery_effect_tau"] = (f"HalfNormal({priors.effect_spread:.4g})", priors.effect_spread * HALF_NORMAL_SD)
-        table["recovery_effect"] = (f"mean + tau z, from the two above",
-                                    float(np.hypot(priors.effect_sd, priors.effect_spread)))
-    else:
-        table["recovery_effect"] = (f"Normal(0, {priors.effect_sd:.4g})", priors.effect_sd)
-    return PriorTable(table)
+    return PriorTable({**table, **_recovery_effect_priors(priors.effect_sd, priors.effect_spread, pooled)})
+
+
+def srp_gaussian_priors(priors: GaussianPriors, pooled: bool, scale_points: int) -> PriorTable:
+    """The priors of the SRP Gaussian model of scale means (paradox.models.srp.gaussian_model), in scale points
+    (its baseline's prior is centred on the midpoint of 1..scale_points unless baseline_mean says otherwise)."""
+    centre = priors.baseline_mean if priors.baseline_mean is not None else (1 + scale_points) / 2
+    table = {"baseline_mean": (f"Normal({centre:.4g}, {priors.baseline_sd:.4g})", priors.baseline_sd),
+             "cell_sd": (f"HalfNormal({priors.sigma_scale:.4g})", priors.sigma_scale * HALF_NORMAL_SD)}
+    return PriorTable({**table, **_recovery_effect_priors(priors.effect_sd, priors.effect_spread, pooled)})
+
+
+def _recovery_effect_priors(effect_sd: float, effect_spread: float, pooled: bool) -> dict[str, tuple[str, float]]:
+    if not pooled:
+        return {"recovery_effect": (f"Normal(0, {effect_sd:.4g})", effect_sd)}
+    return {"recovery_effect_mean": (f"Normal(0, {effect_sd:.4g})", effect_sd),
+            "recovery_effect_tau": (f"HalfNormal({effect_spread:.4g})", effect_spread * HALF_NORMAL_SD),
+            "recovery_effect": ("mean + tau z, from the two above", float(np.hypot(effect_sd, effect_spread)))}
 
 
 def prior_check(fits: list[tuple[str, xr.DataTree, PriorTable]]) -> tuple[pd.DataFrame, list[str]]:

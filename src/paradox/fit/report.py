@@ -44,16 +44,27 @@ def report(result: FitResult) -> str:
     if result.prior_check is not None:
         lines += prior_section(result)
     if result.srp is not None:
-        srp_ok = bool(result.srp.convergence["passed"].all() and result.srp.gaussian_convergence["passed"].all())
-        decision = result.srp_design.decision
+        srp_ok = all(bool(report["passed"].all()) for _, report in result.srp_convergence())
+        design = result.srp_design
+        decision = design.decision
+        if design.named_cells:
+            methods = ("the cell model (paradox.models.srp.cell_model: ordinal, each hypothesis a contrast of its "
+                       "cells against its control)" + ("" if design.layout == "within_subject" else
+                                                       " and Welch's tests on each hypothesis's three cells"))
+        else:
+            methods = "the hierarchical SRP models (paradox.models.srp: ordinal, and Gaussian on scale means) and Welch's tests"
         lines += ["## Service recovery paradox", "",
-                  "The hierarchical SRP models (paradox.models.srp: ordinal, and Gaussian on scale means) and Welch's "
-                  f"tests, on the same data; convergence {'passed' if srp_ok else 'FAILED'}. "
+                  f"Design {design.path.name}, layout: {design.layout}. "
+                  f"Methods: {methods}, on the same data; convergence {'passed' if srp_ok else 'FAILED'}. "
                   f"Decision rule (paradox.verdict): probability {decision.probability:g}, region of practical "
                   f"equivalence +/-{decision.rope_logit:g} logits (ordinal) and +/-{decision.rope_points:g} points "
                   "(Gaussian, Welch; Welch's columns hold 1 - p).", "",
                   _markdown_table(result.verdicts), ""]
     return "\n".join(lines)
+
+
+#: Where the SRP models' priors are set (the prior section's first sentence).
+SRP_PRIOR_KEYS = ", `srp_priors` for the SRP ordinal model, `srp_gaussian_priors` for the SRP Gaussian model"
 
 
 def prior_section(result: FitResult) -> list[str]:
@@ -63,13 +74,10 @@ def prior_section(result: FitResult) -> list[str]:
         decided_by_prior=check["prior_decides"].map({True: "YES", False: "no"}))
     decided = int(check["prior_decides"].sum())
     lines = ["## Priors and prior check", "",
-             f"Each prior is set in the config (`priors` for the regression{', `srp_priors` for the SRP ordinal model' if result.srp is not None else ''}; "
+             f"Each prior is set in the config (`priors` for the regression{SRP_PRIOR_KEYS if result.srp is not None else ''}; "
              f"README, 'Priors'). ratio = posterior sd / prior sd; above {PRIOR_DOMINANCE_LIMIT:g} the data have not "
              "even halved the prior's uncertainty, so the prior, not the data, decides that parameter.", "",
              _markdown_table(table), ""]
-    if result.srp is not None:
-        lines += ["The SRP Gaussian model keeps its fixed priors (paradox.models.srp.GaussianPriors: effects "
-                  "Normal(0, 1) scale point, their spread HalfNormal(0.5)); they are not settable yet.", ""]
     lines += [f"**WARNING**: the prior decides {decided} parameter(s); see `decided_by_prior`." if decided
               else "No reported parameter is decided by its prior.", ""]
     return lines

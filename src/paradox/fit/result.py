@@ -44,8 +44,15 @@ class FitResult:
     @property
     def converged(self) -> bool:
         """Whether every convergence check passed (of the SRP model too, when there is one)."""
-        return bool(self.convergence["passed"].all()) and (self.srp is None or (
-            bool(self.srp.convergence["passed"].all()) and bool(self.srp.gaussian_convergence["passed"].all())))
+        return bool(self.convergence["passed"].all()) and all(
+            bool(report["passed"].all()) for _, report in self.srp_convergence())
+
+    def srp_convergence(self) -> list[tuple[str, pd.DataFrame]]:
+        """(model name, convergence report) of each fitted SRP model (a named-cell layout has no Gaussian one)."""
+        if self.srp is None:
+            return []
+        reports = [("SRP ordinal model", self.srp.convergence), ("SRP Gaussian model", self.srp.gaussian_convergence)]
+        return [(name, report) for name, report in reports if report is not None]
 
     def figures(self) -> dict:
         from paradox.figures import regression as figures

@@ -21,27 +21,30 @@ from paradox import interrupt
 from paradox.data import Survey, check_levels_have_respondents, load_survey, validate
 from paradox.design import Design
 from paradox.fit.config import AnalysisConfig, ConfigError, as_config
-from paradox.fit.priors import prior_check, regression_priors, srp_priors
+from paradox.fit.priors import prior_check, regression_priors, srp_gaussian_priors, srp_priors
 from paradox.fit.result import FitResult
-from paradox.fit.srp import srp_design
+from paradox.fit.srp import load_srp_design, srp_design, srp_survey_spec
 from paradox.hypotheses import analyse_srp
 from paradox.models.regression import RegressionModel, build_regression
 from paradox.models.sampling import convergence_report, sample, sample_posterior_predictive, tidy_summary
-from paradox.models.srp import is_pooled
+from paradox.models.srp import POOLING_SPREAD, is_pooled
 from paradox.settings import SamplerSettings
 
 #: At most this many posterior-predictive draws are kept (enough for the checks; keeps the NetCDF small).
 MAX_PREDICTIVE_DRAWS = 400
 
 
-def read_survey(data: str | Path | pd.DataFrame | Survey, config: AnalysisConfig) -> Survey:
-    """The survey the config describes, checked (see paradox.data.validate)."""
+def read_survey(data: str | Path | pd.DataFrame | Survey, config: AnalysisConfig,
+                design: Design | None = None) -> Survey:
+    """The survey the config describes, checked (see paradox.data.validate); with an SRP `design`, laid out
+    as it says (within subject: a respondent once per cell)."""
+    spec = srp_survey_spec(config, design)
     if isinstance(data, Survey):
         survey = data
     elif isinstance(data, pd.DataFrame):
-        survey = validate(data, config.survey_spec())
+        survey = validate(data, spec)
     else:
-        survey = load_survey(data, config.survey_spec(), sheet=config.sheet)
+        survey = load_survey(data, spec, sheet=config.sheet)
     check_levels_have_respondents(survey)
     return survey
 
@@ -61,13 +64,17 @@ class Prepared:
 def prepare(data, config) -> Prepared:
     """Read and check the config, the data and the model. Raises InputError; never samples."""
     config = as_config(config)
-    survey = read_survey(data, config)
+    design = load_srp_design(config)  # before the data: a within-subject design changes how they are read
+    survey = read_survey(data, config, design)
     intercept, notes, cautions = respondent_intercept(config, survey)
     try:
         regression = build_regression(survey, config.regression_spec(respondent_intercept=intercept))
     except ValueError as exc:
         raise ConfigError(str(exc), source=config.source, key="") from None
-    design = srp_design(config, survey) if config.srp else None
+    if design is not None:
+        design = srp_design(config, survey, design)
+        notes.append(f"SRP design: {design.path.name}, {design.layout} layout ({len(design.experiments)} "
+                     f"hypotheses: {', '.join(e.hypothesis for e in design.experiments)}).")
     if design is not None and config.srp_left_out():
         notes.append(f"SRP verdicts: {', '.join(config.srp_left_out())} left out (srp_other_predictors: leave_out); "
                      "the SRP models use experiment and cell alone, the regression above uses every predictor.")
@@ -122,12 +129,18 @@ def fit_survey(data, config, settings: SamplerSettings | None = None) -> FitResu
     _add_posterior_predictive(regression, idata, settings)
     srp_result = None
     if prepared.design is not None:
-        srp_result = analyse_srp(prepared.survey, settings, prepared.design, priors=config.srp_priors, check=False)
+        srp_result = analyse_srp(prepared.survey, settings, prepared.design, priors=config.srp_priors,
+                                 gaussian_priors=config.srp_gaussian_priors, check=False)
         interrupt.check()
     seconds = time.perf_counter() - start
     fits = [("regression", idata, regression_priors(regression, config.priors))]
     if srp_result is not None:
         fits.append(("SRP ordinal", srp_result.idata, srp_priors(config.srp_priors, is_pooled(srp_result.model))))
+        if srp_result.gaussian_idata is not None:  # the separate layout's Gaussian model
+            fits.append(("SRP Gaussian", srp_result.gaussian_idata,
+                         srp_gaussian_priors(config.srp_gaussian_priors,
+                                             POOLING_SPREAD in srp_result.gaussian_idata["posterior"],
+                                             prepared.design.scale_points)))
     checked, prior_cautions = prior_check(fits)
     return FitResult(
         config=config, settings=settings, survey=prepared.survey, regression=regression, idata=idata,

@@ -1,11 +1,14 @@
-"""The SRP part of `paradox fit` (`srp: true`): its design, and the surveys it refuses rather than misread.
+"""The SRP part of `paradox fit` (`srp: true`): its design (any layout), and the surveys it refuses rather than misread.
 
-The SRP models (paradox.models.srp) take experiment and cell alone, without frequency weights. Whatever
-they cannot use is refused before any sampling (exit 2, the message says what to do), never dropped in
-silence: a frequency weight (a weighted row would count once, a zero-weight row as a respondent), an
-experiment without its no-failure control or one of its recovery cells (its effects would rest on the
-priors alone), and covariates, a group or other factors unless `srp_other_predictors: leave_out` says
-the verdicts may do without them (the regression of the same run keeps them).
+The config's `srp_design` names the design file (default the package's, the separate layout); the survey's
+columns are checked against that design: the separate layout needs factors `experiment` (one per moderator)
+and `cell` (CELLS); a named-cell layout (shared_control, factorial, within_subject) needs `cell` alone, its
+values the design's cells, and within subject a respondent appears once per cell. Whatever the SRP models cannot
+use is refused before any sampling (exit 2, the message names file, column and row), never dropped in silence:
+a cell the design does not know, an experiment without its no-failure control (its effects would rest on the
+priors alone), and covariates, a group or other factors unless `srp_other_predictors: leave_out` says the
+verdicts may do without them (the regression of the same run keeps them). Frequency weights are honoured
+(paradox.models.srp: a row of weight w counts as w respondents, weight 0 as none).
 """
 
 from __future__ import annotations
@@ -13,42 +16,79 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from paradox.data import Survey
-from paradox.design import CELL, CELLS, DEFAULT_DESIGN, EXPERIMENT, NO_FAILURE, Design, decision_from, load_design
+from paradox.data import Survey, SurveySpec
+from paradox.design import (CELL, CELLS, DEFAULT_DESIGN, EXPERIMENT, NO_FAILURE, Design, check_controls,
+                            decision_from, load_design)
 from paradox.errors import InputError
-from paradox.fit.config import SRP_FACTORS, AnalysisConfig
-
-#: Whether paradox.models.srp fits frequency weights. False on this branch: a weighted survey is refused.
-#: Hook: once the SRP builders take the weights (issue 12, item 5), set True and pass the survey's weights there.
-SRP_TAKES_WEIGHTS = False
+from paradox.fit.config import AnalysisConfig, ConfigError
 
 
-def srp_design(config: AnalysisConfig, survey: Survey) -> Design:
-    """The SRP design for `srp: true`, checked against the survey's experiments and cells."""
-    path = Path(config.srp_design) if config.srp_design else DEFAULT_DESIGN
-    if config.srp_design and not path.is_absolute() and Path(config.source).is_file():
+def design_path(config: AnalysisConfig) -> Path:
+    """The design file `srp_design` names, relative to the config file (default the package's design)."""
+    if not config.srp_design:
+        return DEFAULT_DESIGN
+    path = Path(config.srp_design)
+    if not path.is_absolute() and Path(config.source).is_file():
         path = Path(config.source).parent / path
+    return path
+
+
+def load_srp_design(config: AnalysisConfig) -> Design | None:
+    """The SRP design of the config (None without `srp`), its decision rule overridden by the config's;
+    a missing file is a ConfigError naming the key, a malformed one an InputError naming the design file."""
+    if not config.srp:
+        return None
+    path = design_path(config)
+    if not path.is_file():
+        raise ConfigError(f"no design file {str(path)!r} (a path relative to the config file)",
+                          source=config.source, key="srp_design")
     design = load_design(path)
-    experiment, cell = SRP_FACTORS
-    for column, known in ((experiment, design.moderators), (cell, list(CELLS))):
-        unknown = sorted(set(survey.respondents[column].astype(str)) - set(known))
-        if unknown:
-            raise InputError(f"the SRP design ({path.name}) has no {column} {', '.join(map(repr, unknown))}; "
-                             f"it knows: {', '.join(known)}", file=survey.source, column=column)
-    check_srp_survey(survey)
+    if not design.named_cells and EXPERIMENT not in config.factors:
+        raise ConfigError(f"the SRP design {path.name} has the separate layout (one experiment per moderator), so "
+                          f"the survey needs the factors {EXPERIMENT} and {CELL}; {EXPERIMENT} is missing",
+                          source=config.source, key="factors")
+    if design.named_cells and EXPERIMENT in config.factors:
+        raise ConfigError(f"the SRP design {path.name} ({design.layout} layout) names its cells, so column "
+                          f"{CELL} says which experiment each respondent is in; a factor {EXPERIMENT} would be "
+                          "left out of the verdicts: drop it from `factors`", source=config.source, key="factors")
     return dataclasses.replace(design, decision=decision_from(config.decision, design.decision))
 
 
+def srp_survey_spec(config: AnalysisConfig, design: Design | None) -> SurveySpec:
+    """The config's survey spec; a within-subject design lets `cell` change between a respondent's rows."""
+    spec = config.survey_spec()
+    if design is not None and design.layout == "within_subject":
+        spec = dataclasses.replace(spec, within_respondent=(CELL,))
+    return spec
+
+
+def srp_design(config: AnalysisConfig, survey: Survey, design: Design | None = None) -> Design:
+    """The SRP design for `srp: true` (load_srp_design unless given), checked against the survey's columns."""
+    design = design or load_srp_design(config)
+    name = design.path.name
+    checks = [(CELL, list(design.cells))] if design.named_cells else [(EXPERIMENT, design.moderators), (CELL, list(CELLS))]
+    answers = survey.answers
+    for column, known in checks:
+        values = answers[column].astype(str)
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            rows = answers.loc[values.isin(unknown), "row"].drop_duplicates().head(5).tolist()
+            raise InputError(f"the SRP design ({name}, {design.layout} layout) has no {column} "
+                             f"{', '.join(map(repr, unknown))}; it knows: {', '.join(known)}",
+                             file=survey.source, column=column, rows=rows)
+    if design.named_cells:
+        check_controls(survey, design)
+    else:
+        check_srp_survey(survey)
+    return design
+
+
 def check_srp_survey(survey: Survey) -> None:
-    """Refuse (InputError) what the SRP models would misread: frequency weights, and an experiment without
-    respondents in its no-failure control or in a recovery cell."""
-    weight = survey.spec.weight
-    if weight and not SRP_TAKES_WEIGHTS:
-        raise InputError("the SRP analysis (srp: true) cannot use frequency weights yet: its models "
-                         "(paradox.models.srp) would count a weighted row as one respondent and a zero-weight row "
-                         "as one, so its verdicts would be wrong; refused rather than ignored. Give one row per "
-                         "respondent, or fit without `srp`", file=survey.source, column=weight)
+    """Separate layout: refuse (InputError) an experiment without respondents in its no-failure control or in
+    a recovery cell (zero-weight rows count as nobody)."""
     respondents = survey.respondents
+    if survey.spec.weight:
+        respondents = respondents[respondents[survey.spec.weight] > 0]
     for name in respondents[EXPERIMENT].astype(str).unique():
         present = set(respondents.loc[respondents[EXPERIMENT].astype(str) == name, CELL].astype(str))
         missing = [c for c in CELLS if c not in present]
