@@ -4,8 +4,8 @@
 safe to share between processes that compile at the same time, so each worker, and the notebook
 kernels it starts (they inherit its environment), gets a compile directory of its own. This must
 happen before pytensor is first imported, hence at the top of this file. Before each test file or
-notebook, a worker copies in what the other worker has compiled since (`paradox.numba_cache`): the
-same model operations are then compiled once per run, not once per worker.
+notebook, a worker copies in what the other worker has compiled since (`paradox.numba_cache`): an
+operation one worker has compiled is not compiled again by the other.
 """
 
 import os
