@@ -92,6 +92,15 @@ def test_design_prior_from_the_original_table(design):
     assert np.array_equal(draws, prior.draws(4000, seed=1))
 
 
+def test_a_plan_samples_with_nutpie_whatever_the_environment_asks():
+    """A plan's fits run as a study (nutpie only): PARADOX_SAMPLER=pymc is named in a warning, not a failure."""
+    assert planning.plan_settings({}).nuts_sampler == "nutpie"
+    with pytest.warns(UserWarning, match="PARADOX_SAMPLER=pymc does not apply"):
+        settings = planning.plan_settings({"PARADOX_SAMPLER": "pymc", "PARADOX_SEED": "7"})
+    assert (settings.nuts_sampler, settings.seed) == ("nutpie", 7)
+    assert {k: getattr(settings, k) for k in planning.PLAN_DRAWS} == planning.PLAN_DRAWS
+
+
 def test_padded_length_buckets():
     assert [padded_length(n) for n in (1, 64, 65, 200, 256, 257)] == [64, 64, 128, 256, 256, 512]
 

@@ -30,6 +30,7 @@ import dataclasses
 import hashlib
 import math
 import os
+import warnings
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,8 @@ from paradox.settings import SamplerSettings
 #: (each fit's Monte Carlo SE of P(claim) is stored: `p_claim_mcse`), far below the binomial SE of the
 #: assurance itself at 100 simulations (up to 0.05).
 PLAN_DRAWS = {"draws": 500, "tune": 500, "chains": 2}
+#: The plan's fits run as a study (paradox.studies), which samples with nutpie only.
+PLAN_SAMPLER = "nutpie"
 DEFAULT_SIZES = (40, 80, 120, 160, 240)
 DEFAULT_SIMULATIONS = 100
 DEFAULT_TARGET = 0.8
@@ -199,8 +202,15 @@ def plan_study(design: Design, prior: DesignPrior, sizes: list[int], simulations
 
 
 def plan_settings(env: dict | None = None) -> SamplerSettings:
-    """PLAN_DRAWS with the master seed of paradox.settings (or PARADOX_SEED)."""
-    return SamplerSettings.from_env(env).with_(**PLAN_DRAWS)
+    """PLAN_DRAWS with the master seed of paradox.settings (or PARADOX_SEED), sampled with nutpie whatever
+    PARADOX_SAMPLER says: a plan's fits run as a study (paradox.studies), which compiles one nutpie model per
+    worker and swaps each survey's data into it. Another sampler asked for is named in a warning, not ignored
+    silently."""
+    settings = SamplerSettings.from_env(env)
+    if settings.nuts_sampler != PLAN_SAMPLER:
+        warnings.warn(f"PARADOX_SAMPLER={settings.nuts_sampler} does not apply to a replication plan: its fits "
+                      f"sample with {PLAN_SAMPLER} (one compiled model per worker, paradox.studies)", stacklevel=2)
+    return settings.with_(nuts_sampler=PLAN_SAMPLER, **PLAN_DRAWS)
 
 
 def default_fits_dir() -> Path:
