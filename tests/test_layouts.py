@@ -70,8 +70,28 @@ def test_a_survey_without_a_control_is_refused_naming_the_experiment(survey):
     partial = dataclasses.replace(survey, answers=answers.reset_index(drop=True),
                                   respondents=survey.respondents[keep].reset_index(drop=True))
     for integrate in (False, True):
-        with pytest.raises(InputError, match="experiment stability has no respondents in its control cell"):
+        with pytest.raises(InputError, match="experiment stability has no respondents in its no-failure control cell"):
             srp.ordinal_model(partial, integrate_respondents=integrate)
+
+
+def without(survey, keep_answer):
+    """The survey with only the answers (and respondents) keep_answer(answers) selects."""
+    import dataclasses
+    answers = survey.answers[keep_answer(survey.answers)].reset_index(drop=True)
+    kept = survey.respondents["respondent"].isin(answers["respondent"])
+    return dataclasses.replace(survey, answers=answers, respondents=survey.respondents[kept].reset_index(drop=True))
+
+
+def test_a_survey_without_a_recovery_cell_is_refused_naming_the_experiment_and_the_cell(survey):
+    """The hypothesis compares both recovery levels with the control: an experiment missing one gets no verdict."""
+    design, shared = example("shared_control")
+    partial = without(shared, lambda a: a["cell"] != "severity_high")
+    with pytest.raises(InputError, match=r"experiment severity \(H1\) has no respondents in cell\(s\) 'severity_high'"):
+        srp.cell_model(partial, design)
+    separate = without(survey, lambda a: ~((a["experiment"] == "stability") & (a["cell"] == "recovery_unfavourable")))
+    for integrate in (False, True):
+        with pytest.raises(InputError, match=r"experiment stability has no respondents in cell\(s\) 'recovery_unfavourable'"):
+            srp.ordinal_model(separate, integrate_respondents=integrate)
 
 
 def test_within_respondent_factors_need_a_declaration_and_a_respondent_intercept():

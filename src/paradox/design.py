@@ -239,28 +239,38 @@ def _experiment(e, i: int, layout: str, cells: tuple[str, ...], path: Path, get)
 
 
 def check_controls(survey: Survey, design: Design | None = None) -> None:
-    """Refuse an experiment of the survey whose control cell has no respondents, naming it: without it the
-    paradox (recovery against no failure) would be decided by the priors alone. design None: the separate
-    layout's cells (experiment x CELLS)."""
+    """Refuse (InputError naming the experiment, file and column) an experiment of the survey without
+    respondents in its no-failure control, or in one of its recovery cells: without the control the paradox
+    (recovery against no failure) would be decided by the priors alone, and the hypothesis compares both
+    recovery levels with it. Zero-weight rows count as nobody. design None: the separate layout's cells
+    (experiment x CELLS); an experiment of the design the survey does not have at all is left out."""
     respondents = survey.respondents
     if survey.spec.weight:
         respondents = respondents[respondents[survey.spec.weight] > 0]
+    for label, control, recoveries, present in _experiment_cells(respondents, design):
+        if control not in present:
+            raise InputError(f"experiment {label} has no respondents in its no-failure control cell {control!r}: "
+                             "its recovery effects would be decided by the priors alone, so it gets no verdict; "
+                             "add its control group, or leave the experiment out", file=survey.source, column=CELL)
+        missing = [c for c in recoveries if c not in present]
+        if missing:
+            raise InputError(f"experiment {label} has no respondents in cell(s) {', '.join(map(repr, missing))}: "
+                             "its hypothesis compares both recovery levels with the control, so it gets no "
+                             "verdict; add those groups, or leave the experiment out", file=survey.source, column=CELL)
+
+
+def _experiment_cells(respondents, design: Design | None):
+    """(label, control cell, recovery cells, cells with respondents) of each experiment the survey has."""
     if design is None or not design.named_cells:
         present = respondents.groupby(EXPERIMENT, observed=True)[CELL].agg(lambda c: set(c.astype(str)))
         for experiment, cells in present.items():
-            if NO_FAILURE not in cells:
-                raise InputError(f"experiment {experiment} has no respondents in its control cell ({NO_FAILURE}): "
-                                 "the paradox cannot be judged without it; add the control or leave the experiment "
-                                 "out", file=survey.source, column=CELL)
+            yield experiment, NO_FAILURE, RECOVERY_LEVELS, cells
         return
     present = set(respondents[CELL].astype(str))
     for e in design.experiments:
-        if not ({e.favourable_cell, e.unfavourable_cell} & present):
-            continue  # an experiment the survey does not have
-        if e.control_cell not in present:
-            raise InputError(f"experiment {e.moderator} ({e.hypothesis}) has no respondents in its control cell "
-                             f"{e.control_cell!r}: the paradox cannot be judged without it", file=survey.source,
-                             column=CELL)
+        recoveries = (e.favourable_cell, e.unfavourable_cell)
+        if set(recoveries) & present:  # else an experiment the survey does not have
+            yield f"{e.moderator} ({e.hypothesis})", e.control_cell, recoveries, present
 
 
 def _decision(raw, path: Path) -> Decision:

@@ -6,9 +6,10 @@ and `cell` (CELLS); a named-cell layout (shared_control, factorial, within_subje
 values the design's cells, and within subject a respondent appears once per cell. Whatever the SRP models cannot
 use is refused before any sampling (exit 2, the message names file, column and row), never dropped in silence:
 a cell the design does not know, an experiment without its no-failure control (its effects would rest on the
-priors alone), and covariates, a group or other factors unless `srp_other_predictors: leave_out` says the
-verdicts may do without them (the regression of the same run keeps them). Frequency weights are honoured
-(paradox.models.srp: a row of weight w counts as w respondents, weight 0 as none).
+priors alone) or a recovery cell (paradox.design.check_controls), and covariates, a group or other factors
+unless `srp_other_predictors: leave_out` says the verdicts may do without them (the regression of the same run
+keeps them). Frequency weights are honoured (paradox.models.srp: a row of weight w counts as w respondents,
+weight 0 as none).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import dataclasses
 from pathlib import Path
 
 from paradox.data import Survey, SurveySpec
-from paradox.design import (CELL, CELLS, DEFAULT_DESIGN, EXPERIMENT, NO_FAILURE, Design, check_controls,
+from paradox.design import (CELL, CELLS, DEFAULT_DESIGN, EXPERIMENT, Design, check_controls,
                             decision_from, load_design)
 from paradox.errors import InputError
 from paradox.fit.config import AnalysisConfig, ConfigError
@@ -76,28 +77,5 @@ def srp_design(config: AnalysisConfig, survey: Survey, design: Design | None = N
             raise InputError(f"the SRP design ({name}, {design.layout} layout) has no {column} "
                              f"{', '.join(map(repr, unknown))}; it knows: {', '.join(known)}",
                              file=survey.source, column=column, rows=rows)
-    if design.named_cells:
-        check_controls(survey, design)
-    else:
-        check_srp_survey(survey)
+    check_controls(survey, design)
     return design
-
-
-def check_srp_survey(survey: Survey) -> None:
-    """Separate layout: refuse (InputError) an experiment without respondents in its no-failure control or in
-    a recovery cell (zero-weight rows count as nobody)."""
-    respondents = survey.respondents
-    if survey.spec.weight:
-        respondents = respondents[respondents[survey.spec.weight] > 0]
-    for name in respondents[EXPERIMENT].astype(str).unique():
-        present = set(respondents.loc[respondents[EXPERIMENT].astype(str) == name, CELL].astype(str))
-        missing = [c for c in CELLS if c not in present]
-        if NO_FAILURE in missing:
-            raise InputError(f"experiment {name!r} has no respondents in its no-failure control (cell "
-                             f"{NO_FAILURE!r}): its recovery effects would be decided by the priors alone, so it "
-                             "gets no verdict; add its control group, or leave the experiment out",
-                             file=survey.source, column=CELL)
-        if missing:
-            raise InputError(f"experiment {name!r} has no respondents in cell(s) {', '.join(map(repr, missing))}: "
-                             "its hypothesis compares both recovery levels with the control, so it gets no verdict; "
-                             "add those groups, or leave the experiment out", file=survey.source, column=CELL)

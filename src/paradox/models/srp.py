@@ -313,7 +313,8 @@ def cell_model(survey: Survey, design: Design, priors: OrdinalPriors = OrdinalPr
 
     Respondent intercepts N(0, respondent_sd): integrated out (the default between subjects), or sampled, which
     a within-subject layout needs (a respondent's intercept is shared by their cells). Frequency weights as in
-    ordinal_model. An experiment whose control has no respondents is refused (design.check_controls).
+    ordinal_model. An experiment without respondents in its control or a recovery cell is refused
+    (design.check_controls).
     """
     if not design.named_cells:
         raise ValueError("the separate layout (one control per experiment) is ordinal_model's")
