@@ -6,6 +6,7 @@ import pytensor.tensor as pt
 import pytest
 import xarray as xr
 
+from paradox.models import nutpie_memo
 from paradox.models.sampling import ConvergenceError, assert_converged, convergence_report, sample, thinned
 from paradox.settings import DEFAULT_NUTS_SAMPLER, SEED, SLOW_MIXING_MIN_DRAWS, SamplerSettings, output_dirs
 
@@ -56,10 +57,38 @@ def _normal_model():
 
 
 def test_same_seed_same_draws(fast_settings):
+    """The same draws from a fresh compile and from the compiled model the process kept (nutpie_memo)."""
     settings = fast_settings.with_(draws=50, tune=50, chains=2)
     a = sample(_normal_model(), settings)["posterior"]["x"].values
+    nutpie_memo.forget()
     b = sample(_normal_model(), settings)["posterior"]["x"].values
-    assert np.array_equal(a, b)
+    c = sample(_normal_model(), settings)["posterior"]["x"].values
+    assert np.array_equal(a, b) and np.array_equal(a, c)
+
+
+def _model_with(observed, factor):
+    with pm.Model() as model:
+        x = pm.Normal("x", 0.0, 1.0, shape=2)
+        pm.Deterministic("scaled", factor * x)
+        pm.Normal("y", x, 1.0, observed=observed)
+    return model
+
+
+def test_an_unchanged_model_is_compiled_once_per_process(fast_settings):
+    """A rebuilt identical model reuses the compiled one; other data or another Deterministic compiles anew
+    (the Deterministics are computed by the compiled model, and the log density does not show them)."""
+    settings = fast_settings.with_(draws=50, tune=50, chains=2, nuts_sampler="nutpie")  # the memo is nutpie's
+    nutpie_memo.forget()
+    before = nutpie_memo.counts()
+    sample(_model_with(np.array([0.5, 1.0]), 2.0), settings)
+    first = sample(_model_with(np.array([0.5, 1.0]), 2.0), settings)
+    other_data = sample(_model_with(np.array([0.5, 3.0]), 2.0), settings)
+    other_deterministic = sample(_model_with(np.array([0.5, 1.0]), 3.0), settings)
+    after = nutpie_memo.counts()
+    assert (after["compiled"] - before["compiled"], after["reused"] - before["reused"]) == (3, 1)
+    posterior = other_deterministic["posterior"]
+    np.testing.assert_allclose(posterior["scaled"].values, 3.0 * posterior["x"].values)
+    assert not np.array_equal(first["posterior"]["x"].values, other_data["posterior"]["x"].values)
 
 
 def test_a_well_behaved_model_passes(fast_settings):

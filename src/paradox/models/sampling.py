@@ -12,6 +12,7 @@ import pymc as pm
 import xarray as xr
 
 from paradox.cache import cached, datatree_fingerprint
+from paradox.models.nutpie_memo import reusing_compiled_models
 from paradox.settings import SamplerSettings
 
 
@@ -47,11 +48,14 @@ def sample(
 ) -> xr.DataTree:
     """Draw from the posterior of `model` with the settings' sampler, seed and sizes.
 
-    The NUTS implementation is always passed explicitly (see settings.DEFAULT_NUTS_SAMPLER).
+    The NUTS implementation is always passed explicitly (see settings.DEFAULT_NUTS_SAMPLER). With nutpie, a
+    model sampled before in this process is not compiled again (paradox.models.nutpie_memo).
     Unchanged runs are served from the result cache when settings.cache allows (paradox.cache).
     """
 
     def run() -> xr.DataTree:
+        if settings.nuts_sampler == "nutpie":
+            reusing_compiled_models()  # an unchanged model is compiled once per process (models.nutpie_memo)
         with model:
             idata = pm.sample(
                 draws=settings.draws,
