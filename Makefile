@@ -36,15 +36,10 @@ venv: $(STAMP)
 # TEST_JOBS worker processes (pytest-xdist); a test module or a notebook stays on one worker (loadscope),
 # and each worker compiles into its own directory (tests/conftest.py). Notebooks go first, in the order
 # given (no reordering by test count): they are the longest units (notebook 06 alone takes 5-6 minutes cold),
-# and a long unit started last keeps one worker busy after the other has finished. Notebook 02 first and 08
-# (the meta-analysis: other models) second: the workers take one each, so the first SRP model is compiled by
-# one worker while the other compiles other things, and notebook 03, next on the second worker, copies in
-# most of what 02 compiled (tests/conftest.py) instead of compiling it cold at the same time.
-TEST_NOTEBOOKS := $(filter %02_h1_severity.ipynb,$(NOTEBOOKS)) $(filter %08_meta_analysis.ipynb,$(NOTEBOOKS)) \
-  $(filter-out %02_h1_severity.ipynb %08_meta_analysis.ipynb,$(NOTEBOOKS))
+# and a long unit started last keeps one worker busy after the other has finished.
 TEST_JOBS ?= 2
 test: $(STAMP)
-	PARADOX_MODE=fast PARADOX_CACHE=off MPLBACKEND=Agg $(PY) -m pytest $(TEST_NOTEBOOKS) tests --nbval-lax --nbval-current-env \
+	PARADOX_MODE=fast PARADOX_CACHE=off MPLBACKEND=Agg $(PY) -m pytest $(NOTEBOOKS) tests --nbval-lax --nbval-current-env \
 	  --nbval-cell-timeout=900 -n $(TEST_JOBS) --dist loadscope --no-loadscope-reorder --durations=25
 	$(PY) -m paradox.figure_check
 

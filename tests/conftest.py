@@ -3,8 +3,8 @@
 `make test` runs the suite in two worker processes (pytest-xdist). pytensor's compile cache is not
 safe to share between processes that compile at the same time, so each worker, and the notebook
 kernels it starts (they inherit its environment), gets a compile directory of its own. This must
-happen before pytensor is first imported, hence at the top of this file. Before each test file and
-notebook cell, a worker copies in what the other worker has compiled since (`paradox.numba_cache`): an
+happen before pytensor is first imported, hence at the top of this file. Before each test file or
+notebook, a worker copies in what the other worker has compiled since (`paradox.numba_cache`): an
 operation one worker has compiled is not compiled again by the other.
 """
 
@@ -43,12 +43,9 @@ _last_file: list = [None]
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
-    """At the first item of each file, and before each notebook cell: nothing of this worker compiles now
-    (the previous notebook's kernel and any test's subprocesses have ended; a notebook's kernel is idle
-    between cells), so its numba cache can take the other workers' entries. Before each cell, because the
-    first notebooks of the two workers start together: the second SRP model compiled finds most of what
-    the first compiled meanwhile, instead of compiling it too."""
-    if _COMPILE_BASE is None or (item.path == _last_file[0] and item.path.suffix != ".ipynb"):
+    """At the first item of each file: nothing of this worker compiles now (the previous notebook's kernel
+    and any test's subprocesses have ended), so its numba cache can take the other workers' entries."""
+    if _COMPILE_BASE is None or item.path == _last_file[0]:
         return
     _last_file[0] = item.path
     own = _COMPILE_BASE / f"pytest-{os.environ['PYTEST_XDIST_WORKER']}"
