@@ -9,6 +9,8 @@ results/verdicts.csv, with the verdicts its simulated truth implies by a wide ma
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import pytest
 
@@ -57,6 +59,13 @@ def test_a_factorial_without_a_no_failure_arm_is_refused_naming_the_experiment(t
         load_design(path)
 
 
+def without(survey, keep_answer):
+    """The survey with only the answers (and respondents) keep_answer(answers) selects."""
+    answers = survey.answers[keep_answer(survey.answers)].reset_index(drop=True)
+    kept = survey.respondents["respondent"].isin(answers["respondent"])
+    return dataclasses.replace(survey, answers=answers, respondents=survey.respondents[kept].reset_index(drop=True))
+
+
 def test_a_survey_without_a_control_is_refused_naming_the_experiment(survey):
     design, shared = example("shared_control")
     frame = simulate_survey(design)
@@ -64,22 +73,10 @@ def test_a_survey_without_a_control_is_refused_naming_the_experiment(survey):
     with pytest.raises(InputError, match="experiment severity .*control cell 'no_failure'"):
         srp.cell_model(no_control, design)
     # the separate layout (the committed design): an experiment's own control
-    answers = survey.answers[~((survey.answers["experiment"] == "stability") & (survey.answers["cell"] == "no_failure"))]
-    keep = survey.respondents["respondent"].isin(answers["respondent"])
-    import dataclasses
-    partial = dataclasses.replace(survey, answers=answers.reset_index(drop=True),
-                                  respondents=survey.respondents[keep].reset_index(drop=True))
+    partial = without(survey, lambda a: ~((a["experiment"] == "stability") & (a["cell"] == "no_failure")))
     for integrate in (False, True):
         with pytest.raises(InputError, match="experiment stability has no respondents in its no-failure control cell"):
             srp.ordinal_model(partial, integrate_respondents=integrate)
-
-
-def without(survey, keep_answer):
-    """The survey with only the answers (and respondents) keep_answer(answers) selects."""
-    import dataclasses
-    answers = survey.answers[keep_answer(survey.answers)].reset_index(drop=True)
-    kept = survey.respondents["respondent"].isin(answers["respondent"])
-    return dataclasses.replace(survey, answers=answers, respondents=survey.respondents[kept].reset_index(drop=True))
 
 
 def test_a_survey_without_a_recovery_cell_is_refused_naming_the_experiment_and_the_cell(survey):
