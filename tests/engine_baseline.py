@@ -2,7 +2,12 @@
 and gradient at a few random points: `python tests/engine_baseline.py` wrote tests/fixtures/engine/baseline.json
 from the code before the refactoring (commit 145ca44); tests/test_ordinal_engine.py rebuilds the same models and
 asserts the same numbers (1e-10) and the same fingerprints (paradox.cache.model_fingerprint), so the committed
-result cache and every committed number stay valid."""
+result cache and every committed number stay valid.
+
+A deliberate change of the key re-records the fingerprints alone, `python tests/engine_baseline.py
+--fingerprints`, and refits the result cache (`make reproduce`): done on 2026-11-27, when the fingerprint came
+to include the Deterministics and the integrated likelihood's answers became pm.Data. The points are still
+those of 145ca44."""
 
 from __future__ import annotations
 
@@ -117,7 +122,21 @@ def notebook_models():
     return out
 
 
-if __name__ == "__main__":
+def record_fingerprints() -> None:
+    """Re-record only the fingerprints, keeping the recorded points (whose numbers stay those of 145ca44)."""
+    from paradox.cache import model_fingerprint
+
+    recorded = json.loads(FIXTURE.read_text())
+    builders = cases() | notebook_models()
+    for name, build in builders.items():
+        recorded[name]["fingerprint"] = model_fingerprint(build())
+    FIXTURE.write_text(json.dumps(recorded, indent=None))
+    print(f"re-recorded the fingerprints of {len(builders)} models in {FIXTURE}", file=sys.stderr)
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--fingerprints"]:
+    record_fingerprints()
+elif __name__ == "__main__":
     from paradox.cache import model_fingerprint
 
     FIXTURE.parent.mkdir(parents=True, exist_ok=True)

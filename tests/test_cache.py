@@ -47,6 +47,40 @@ def test_fingerprint_without_data_values_sees_the_data_shapes_and_names_only():
     assert model_fingerprint(_data_model(data=(4.0, 5.0, 6.0))) != model_fingerprint(_data_model())
 
 
+def _deterministic_model(roles=(1, 2)):
+    """Two cell effects and a Deterministic that reads them in the order `roles` gives."""
+    with pm.Model() as model:
+        effect = pm.Normal("effect", 0, 1, shape=3)
+        pm.Deterministic("recovery_effect", effect[list(roles)] - effect[0])
+        pm.Normal("y", effect.sum(), 1, observed=np.array([0.5, 1.5]))
+    return model
+
+
+def test_fingerprint_sees_the_deterministics():
+    """Same log density, two cells' roles swapped in a Deterministic: other draws of it, so another key
+    (before 2026-11-27 the key saw the log density only, and served one model's draws for the other)."""
+    base = model_fingerprint(_deterministic_model())
+    assert model_fingerprint(_deterministic_model()) == base
+    assert model_fingerprint(_deterministic_model(roles=(2, 1))) != base
+    assert model_fingerprint(_deterministic_model(roles=(2, 1)), data_values=False) \
+        != model_fingerprint(_deterministic_model(), data_values=False)
+
+
+def test_fingerprint_does_not_depend_on_what_the_process_compiled_before():
+    """pytensor shares constants between graphs and a compile may name one (in the SRP model, the 0.0 of a
+    ZeroSumNormal's Jacobian and of the no-failure cell's zero shift): a printout of the graph changes then,
+    the fingerprint must not, or a result cached by one process is refitted by the next."""
+    import engine_baseline
+    from paradox.models.sampling import FORWARD_MODE
+
+    build = engine_baseline.cases()["srp_respondents_unpooled"]
+    before = model_fingerprint(build())
+    compiled = build()
+    compiled.compile_logp(mode=FORWARD_MODE)
+    assert model_fingerprint(compiled) == before
+    assert model_fingerprint(build()) == before
+
+
 def test_key_depends_on_sampler_settings_but_not_on_mode():
     model = _model()
     key, _ = cache_key("posterior", model, SETTINGS)

@@ -2,8 +2,8 @@
 
 Every sampler run (posterior, prior and posterior predictive) is stored under results/cache/ as
 NetCDF plus a small JSON of its provenance, named by a key that hashes everything the draws depend
-on: the model (its log-density graph with every constant in it, so the data, the priors and the
-structure), its coords, the sampler settings and the versions of paradox and PyMC. Change any of
+on: the model (the graphs of its log density and its Deterministics with every constant in them, so the
+data, the priors and the structure), its coords, the sampler settings and the versions of paradox and PyMC. Change any of
 these and the key changes, so the model is refitted.
 
 A cache entry that is corrupt (unreadable, or its bytes no longer match the checksum recorded when it
@@ -31,7 +31,7 @@ import pymc as pm
 import pytensor
 import xarray as xr
 from pytensor.graph.basic import Constant
-from pytensor.graph.traversal import ancestors
+from pytensor.graph.traversal import graph_inputs, io_toposort
 from pytensor.compile.sharedvalue import SharedVariable
 
 from paradox import __version__
@@ -42,28 +42,54 @@ CACHE_DIR = RESULTS_DIR / "cache"
 _NOT_IN_KEY = {"mode", "cache"}
 
 
+def _graph_text(outputs: list, data_values: bool) -> str:
+    """The graphs as text, operation by operation in topological order, each with its inputs: a constant by its
+    type and a hash of its value, a pm.Data by its name, type and (data_values) value, a value variable by its
+    name and type. Not pytensor.dprint: it prints a constant by the name a compile may give it later (pytensor
+    shares constants between graphs), so the key would depend on what the process compiled before."""
+    labels: dict = {}
+
+    def label(var) -> str:
+        if var not in labels:
+            if isinstance(var, Constant):
+                labels[var] = f"constant {var.type} {_array_sha256(var.data)}"
+            elif isinstance(var, SharedVariable):
+                value = np.asarray(var.get_value())
+                labels[var] = f"data {var.name} {var.type} {value.dtype}{value.shape}" + (
+                    f" {_array_sha256(value)}" if data_values else "")
+            else:
+                labels[var] = f"input {var.name} {var.type}"
+        return labels[var]
+
+    lines = []
+    for i, node in enumerate(io_toposort(list(graph_inputs(outputs)), outputs)):
+        lines.append(f"{node.op} {[label(x) for x in node.inputs]}")
+        labels.update({out: f"#{i}.{j} {out.type}" for j, out in enumerate(node.outputs)})
+    lines.append(str([label(out) for out in outputs]))
+    return "\n".join(lines)
+
+
+def _array_sha256(value) -> str:
+    return hashlib.sha256(np.ascontiguousarray(np.asarray(value)).tobytes()).hexdigest()
+
+
 def model_fingerprint(model: pm.Model, data_values: bool = True) -> str:
-    """A hash of the model's log density: its graph, every constant in it, its coords and initial values.
+    """A hash of the model's log density and its Deterministics: their graphs, every constant in them, the
+    model's coords and initial values. (Deterministics matter: two models of one log density whose
+    Deterministics differ, say two cells' roles swapped, give different draws of them.)
 
     data_values=True (the result cache): also every value of its pm.Data (shared variables), so that
     any change of data changes the key. data_values=False (the studies' compiled models): only their
     dtypes and shapes, so that surveys of one design share a key and one compiled model serves them all.
-    Names are in the key either way: the graph's printout names every variable, the initial values
-    every free variable.
+    Names are in the key either way: of the value variables and pm.Data in the graphs, of the
+    Deterministics, and of every free variable in the initial values.
     """
     digest = hashlib.sha256()
-    logp = model.logp()
-    digest.update(pytensor.dprint(logp, file="str", id_type="", print_type=True).encode())
-    for var in ancestors([logp]):
-        if isinstance(var, Constant):
-            value, hashed = np.asarray(var.data), True
-        elif isinstance(var, SharedVariable):
-            value, hashed = np.asarray(var.get_value()), data_values
-        else:
-            continue
-        digest.update(f"{value.dtype}{value.shape}".encode())
-        if hashed:
-            digest.update(np.ascontiguousarray(value).tobytes())
+    graphs = [model.logp()]
+    if model.deterministics:  # in value variables, as the log density (no random generators)
+        graphs += model.replace_rvs_by_values(model.deterministics)
+    digest.update(_graph_text(graphs, data_values).encode())
+    digest.update(json.dumps([d.name for d in model.deterministics]).encode())
     coords = {name: [str(v) for v in values] for name, values in model.coords.items() if values is not None}
     digest.update(json.dumps(coords, sort_keys=True).encode())
     initial = {rv.name: str(value) for rv, value in model.rvs_to_initial_values.items()}

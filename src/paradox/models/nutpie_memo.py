@@ -9,9 +9,9 @@ keyed by what the compile depends on, and the compiled object (immutable; each n
 its own sampler from it) is handed back. The draws are the same as with a fresh compile: the compile is
 deterministic and pm.sample's own path is otherwise unchanged.
 
-The key: the log density's graph with every constant and data value (paradox.cache.model_fingerprint), the
-graphs of the Deterministics (the compiled model computes them too, and the log density does not show
-them) and the compile options pm.sample passes (var_names, backend, initial points). The memo keeps the
+The key: the graphs of the log density and of the Deterministics (the compiled model computes them too) with
+every constant and data value (paradox.cache.model_fingerprint), and the compile options pm.sample passes
+(var_names, backend, initial points). The memo keeps the
 KEEP most recently used models.
 """
 
@@ -21,7 +21,6 @@ import threading
 from collections import OrderedDict
 
 import pymc as pm
-import pytensor
 
 from paradox.cache import model_fingerprint
 
@@ -35,12 +34,7 @@ _counts = {"compiled": 0, "reused": 0}
 
 def compile_key(model: pm.Model, options: dict) -> str:
     """What a compiled nutpie model depends on (see the module docstring)."""
-    graphs = ""
-    if model.deterministics:  # in terms of the value variables, as the log density: no random generators
-        graphs = pytensor.dprint(model.replace_rvs_by_values(model.deterministics), file="str", id_type="",
-                                 print_type=True)
-    names = [d.name for d in model.deterministics]
-    return f"{model_fingerprint(model)}|{names}|{graphs}|{sorted(options.items())!r}"
+    return f"{model_fingerprint(model)}|{sorted(options.items())!r}"
 
 
 def reusing_compiled_models() -> None:

@@ -138,14 +138,30 @@ def category_count_likelihood(name: str, eta, cutpoints, counts: np.ndarray, *, 
     return pm.Multinomial(name, n=counts.sum(axis=1), p=p, observed=counts, dims=dims)
 
 
+#: Names of the integrated likelihood's pm.Data besides its counts: each pattern's answers (pattern, item) and
+#: its row of the flattened shift table.
+PATTERN_ANSWERS, PATTERN_GROUP = "pattern_answers", "pattern_group"
+
+
 def integrated_likelihood(name: str, answers: np.ndarray, group: np.ndarray, cutpoints, shift, sd,
-                          counts: np.ndarray, *, counts_name: str, dims: str = "pattern", nodes: int | None = None):
+                          counts: np.ndarray, *, counts_name: str, dims: str = "pattern"):
     """Respondent intercepts N(0, sd) integrated out: sum over answer patterns of count x log L(pattern)
     (quadrature.pattern_loglik; logit link). answers (pattern, item), 0-based, K = unanswered; group: each
     pattern's index into shift (flat); counts: respondents per pattern, weighted (a frequency weight w adds
-    w to its pattern's count: exactly w identical respondents), held in pm.Data `counts_name` so that one
-    compiled model refits another survey of the same patterns. answers and group may be pm.Data too (then
-    give nodes=, quadrature.nodes_for(items): a data tensor has no static number of items)."""
+    w to its pattern's count: exactly w identical respondents).
+
+    All three are pm.Data (PATTERN_ANSWERS, PATTERN_GROUP, `counts_name`), not constants: the compiled log
+    density is then one function for every survey with the same items and scale, so the numba functions
+    compiled for one experiment are found in the compile cache for the next (a constant would be folded
+    into the graph, a new function for each survey), and one compiled model refits another survey of the same
+    shape (nutpie's `with_data`)."""
+    answers = np.asarray(answers, dtype="int64")
+    model = pm.modelcontext(None)
+    if "item_of_pattern" not in model.coords:
+        model.add_coord("item_of_pattern", np.arange(answers.shape[1]))
+    answer_data = pm.Data(PATTERN_ANSWERS, answers, dims=(dims, "item_of_pattern"))
+    group_data = pm.Data(PATTERN_GROUP, np.asarray(group, dtype="int64"), dims=dims)
     count = pm.Data(counts_name, counts, dims=dims)
-    log_lik = quadrature.pattern_loglik(answers, group, cutpoints, shift, sd, nodes=nodes)
+    log_lik = quadrature.pattern_loglik(answer_data, group_data, cutpoints, shift, sd,
+                                        nodes=quadrature.nodes_for(answers.shape[1]))
     return pm.Potential(name, pt.dot(count, log_lik))

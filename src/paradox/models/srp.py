@@ -30,7 +30,7 @@ from scipy import stats
 
 from paradox.data import Survey
 from paradox.design import CELL, CELLS, EXPERIMENT, NO_FAILURE, RECOVERY_LEVELS, Design, check_controls
-from paradox.models import ordinal, quadrature
+from paradox.models import ordinal
 
 #: Short names of the recovery levels used as coordinates.
 LEVELS = ("favourable", "unfavourable")
@@ -512,14 +512,14 @@ def welch_tests(cells: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-#: Names of the pm.Data of `padded_integrated_model`: each pattern's answers (pattern, item), its
-#: experiment x cell (the row of the shift table), and its count (PATTERN_COUNTS).
-PADDED_PATTERN_DATA = ("pattern_answers", "pattern_group", PATTERN_COUNTS)
+#: Names of the pm.Data of the integrated models: each pattern's answers (pattern, item), its experiment x cell
+#: (the row of the shift table), and its count (PATTERN_COUNTS).
+PATTERN_DATA = (ordinal.PATTERN_ANSWERS, ordinal.PATTERN_GROUP, PATTERN_COUNTS)
 
 
 def padded_patterns(survey: Survey, length: int) -> dict[str, np.ndarray]:
     """The survey's observed answer patterns, padded with zero-count rows to `length` rows: the values of
-    PADDED_PATTERN_DATA. A padding row repeats the first pattern; its count of 0 adds nothing to the log
+    PATTERN_DATA. A padding row repeats the first pattern; its count of 0 adds nothing to the log
     likelihood or its gradient (log L of any pattern is finite: the quadrature floors each factor)."""
     patterns, answers = answer_patterns(survey)
     if len(patterns) > length:
@@ -528,8 +528,8 @@ def padded_patterns(survey: Survey, length: int) -> dict[str, np.ndarray]:
     group = _cell_group(patterns, experiments_in(survey))
     pad = length - len(patterns)
     return {
-        "pattern_answers": np.concatenate([answers, np.repeat(answers[:1], pad, axis=0)]).astype("int64"),
-        "pattern_group": np.concatenate([group, np.repeat(group[:1], pad)]).astype("int64"),
+        ordinal.PATTERN_ANSWERS: np.concatenate([answers, np.repeat(answers[:1], pad, axis=0)]).astype("int64"),
+        ordinal.PATTERN_GROUP: np.concatenate([group, np.repeat(group[:1], pad)]).astype("int64"),
         PATTERN_COUNTS: np.concatenate([patterns["n"].to_numpy(dtype=float), np.zeros(pad)]),
     }
 
@@ -537,23 +537,21 @@ def padded_patterns(survey: Survey, length: int) -> dict[str, np.ndarray]:
 def padded_integrated_model(survey: Survey, length: int, priors: OrdinalPriors = OrdinalPriors(),
                             pooled: bool = True) -> pm.Model:
     """The integrated ordinal model (`ordinal_model(..., integrate_respondents=True)`, the same posterior)
-    over the survey's observed answer patterns only, held in pm.Data padded to `length` rows.
+    over the survey's observed answer patterns only, padded to `length` rows.
 
     `pattern_grid` makes one model for every survey of a design by listing every possible pattern
     (12 cells x 7^3 = 4,116), but a survey of a few hundred respondents per experiment shows only a few
-    hundred of them, and the cost of a gradient grows with the rows. Here the answers, cells and counts
-    of the observed patterns are all pm.Data, so one compiled model refits every survey of the same
-    experiments whose patterns fit in `length` rows (nutpie's `with_data`); the padding rows count 0.
+    hundred of them, and the cost of a gradient grows with the rows. Here the observed patterns are padded
+    with rows that count 0, so one compiled model refits every survey of the same experiments whose patterns
+    fit in `length` rows (nutpie's `with_data`: the answers, cells and counts are all pm.Data).
     """
     data = padded_patterns(survey, length)
-    coords = {**coords_for(survey), "pattern": np.arange(length), "item_of_pattern": np.arange(len(survey.items))}
+    coords = {**coords_for(survey), "pattern": np.arange(length)}
     n_items = len(coords["item"])
     with pm.Model(coords=coords) as model:
         cutpoints, respondent_sd, shift = _integrated_parameters(
             n_items, survey.spec.n_categories - 1, len(coords["experiment"]), priors, pooled)
-        answers = pm.Data("pattern_answers", data["pattern_answers"], dims=("pattern", "item_of_pattern"))
-        group = pm.Data("pattern_group", data["pattern_group"], dims="pattern")
-        ordinal.integrated_likelihood("satisfaction_integrated", answers, group, cutpoints, shift, respondent_sd,
-                                      data[PATTERN_COUNTS], counts_name=PATTERN_COUNTS,
-                                      nodes=quadrature.nodes_for(n_items))
+        ordinal.integrated_likelihood("satisfaction_integrated", data[ordinal.PATTERN_ANSWERS],
+                                      data[ordinal.PATTERN_GROUP], cutpoints, shift, respondent_sd,
+                                      data[PATTERN_COUNTS], counts_name=PATTERN_COUNTS)
     return model
