@@ -34,12 +34,23 @@ venv: $(STAMP)
 # Then every regenerated figure's numbers against the committed ones (paradox.figure_check; a few seconds),
 # which writes build/figure-report/index.html for reviewers.
 # TEST_JOBS worker processes (pytest-xdist); a test module or a notebook stays on one worker (loadscope),
-# and each worker compiles into its own directory (tests/conftest.py). Notebooks go first, in the order
-# given (no reordering by test count): they are the longest units (notebook 06 alone takes 5-6 minutes cold),
-# and a long unit started last keeps one worker busy after the other has finished.
+# and each worker compiles into its own directory (conftest.py), taking in what the other compiled
+# before each unit. The units go in the order of TEST_UNITS (no reordering by test count), chosen on the
+# timelines of cold runs (README, Runtime): notebook 02 compiles the first SRP model on one worker while the
+# other runs units that need none of it (notebook 08, the regression tests), so that notebook 03 on finds its
+# operations compiled instead of compiling them cold at the same time (2 x 78 CPU-seconds); then the longest
+# units (notebook 06 takes 5-6 minutes cold), the many short modules last, so that neither worker waits long
+# for the other at the end. A new test module runs among the short ones unless listed here.
 TEST_JOBS ?= 2
+FIRST_UNITS := notebooks/02_h1_severity.ipynb notebooks/08_meta_analysis.ipynb tests/test_regression.py \
+  notebooks/06_joint_hierarchical.ipynb notebooks/03_h2_prior_failure.ipynb notebooks/04_h3_stability.ipynb \
+  notebooks/05_h4_controllability.ipynb notebooks/07_bring_your_own_survey.ipynb \
+  notebooks/09_plan_and_judge_a_replication.ipynb tests/test_srp_models.py tests/test_studies.py \
+  tests/test_r_reference.py tests/test_fit_layouts.py tests/test_analysis.py tests/test_ctrl_c.py \
+  tests/test_replication_cli.py
+TEST_UNITS := $(FIRST_UNITS) $(filter-out $(FIRST_UNITS),$(NOTEBOOKS) $(sort $(wildcard tests/test_*.py)))
 test: $(STAMP)
-	PARADOX_MODE=fast PARADOX_CACHE=off MPLBACKEND=Agg $(PY) -m pytest $(NOTEBOOKS) tests --nbval-lax --nbval-current-env \
+	PARADOX_MODE=fast PARADOX_CACHE=off MPLBACKEND=Agg $(PY) -m pytest $(TEST_UNITS) --nbval-lax --nbval-current-env \
 	  --nbval-cell-timeout=900 -n $(TEST_JOBS) --dist loadscope --no-loadscope-reorder --durations=25
 	$(PY) -m paradox.figure_check
 

@@ -35,3 +35,36 @@ def test_entries_in_subdirectories_keep_their_place(tmp_path):
     _write(source / "sub", "entry.nbi", "index")
     assert add_missing_entries(source, target) == 1
     assert (target / "sub" / "entry.nbi").read_text() == "index"
+
+
+def test_a_worker_takes_the_other_workers_entries_before_a_notebook(tmp_path):
+    """The copy before each unit (conftest.py at the root) runs before notebooks too, the units that compile
+    most: a conftest in tests/ is not called for items outside tests/, and until 2026-11-27 it sat there."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    notebook_dir = root / "build" / "test-numba-cache"
+    notebook_dir.mkdir(parents=True, exist_ok=True)
+    notebook = notebook_dir / f"one_cell_{os.getpid()}.ipynb"
+    notebook.write_text(json.dumps({"cells": [{"cell_type": "code", "execution_count": None, "metadata": {},
+                                               "outputs": [], "source": ["1 + 1"]}],
+                                    "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    base = tmp_path / "compile"
+    for worker in ("gw0", "gw1"):
+        _write(base / f"pytest-{worker}" / "numba" / "x", f"entry-{worker}.nbi", worker)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env["PYTENSOR_FLAGS"] = f"base_compiledir={base}"
+    try:
+        run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2",
+                              "--nbval-lax", "--nbval-current-env", str(notebook.relative_to(root))],
+                             cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    finally:
+        notebook.unlink()
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    copied = {p.parent.parent.parent.name for p in base.glob("pytest-*/numba/x/*.nbi")
+              if p.read_text() != p.parent.parent.parent.name.removeprefix("pytest-")}
+    assert copied, "no worker took the other's numba cache entries before the notebook"
