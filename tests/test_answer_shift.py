@@ -53,6 +53,8 @@ def test_table_rows_grow_with_the_effect_and_say_it_in_words():
     text = answer_shift.describe(table[table["effect (logit)"] == 1.0])
     first = table[table["effect (logit)"] == 1.0].iloc[0]
     assert f"from {first['top-two share, control']:.0%}" in text and f"to {first['top-two share, shifted']:.0%}" in text
+    assert "effect of 1 logit moves" in text
+    assert "effect of 2 logits moves" in answer_shift.describe(table[table["effect (logit)"] == 2.0])
 
 
 def test_a_posterior_without_cutpoints_is_an_error():

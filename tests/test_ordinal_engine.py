@@ -2,9 +2,10 @@
 
 tests/engine_baseline.py recorded, from the code before the refactoring, each builder's log density and
 gradient at random points and its fingerprint (paradox.cache.model_fingerprint, the result cache's key).
-Rebuilt through the engine, every model must give the same numbers (1e-10) and the same fingerprint, so the
-committed result cache and every committed number stay valid. No model is compiled for sampling here
-(pytensor's Python mode): a few seconds.
+Rebuilt through the engine, every model must give the same numbers (1e-10) and the same fingerprint: a
+change of either fails here. A deliberate change of the fingerprint re-records the fingerprints only (see
+tests/engine_baseline.py; done on 2026-11-27) and goes with a `make reproduce`. No model is compiled for
+sampling here (pytensor's Python mode): a few seconds.
 """
 
 from __future__ import annotations

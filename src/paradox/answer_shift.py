@@ -61,6 +61,7 @@ def effect_in_answers(posterior: xr.Dataset, effects: Sequence[float] = (0.5, 1.
 def describe(table: pd.DataFrame) -> str:
     """The table of `effect_in_answers` in words, one sentence per row."""
     return "\n".join(
-        f"{row['experiment']}: a recovery effect of {row['effect (logit)']:g} logit moves the share of top-two-box "
+        f"{row['experiment']}: a recovery effect of {row['effect (logit)']:g} "
+        f"{'logit' if abs(row['effect (logit)']) == 1 else 'logits'} moves the share of top-two-box "
         f"answers from {row['top-two share, control']:.0%} (the control's level) to {row['top-two share, shifted']:.0%}"
         for _, row in table.iterrows())

@@ -24,9 +24,8 @@ respondents and grouping columns, and a partially pooled block of effects across
   pattern, whose likelihood factor is 1 (integrated form).
 
 The builders (`paradox.models.srp`, `paradox.models.regression`) assemble these; they build no ordinal
-likelihood of their own. Each piece makes exactly the graph the builders made before it moved here, so the
-fitted models, their fingerprints (paradox.cache) and the committed results are unchanged
-(tests/test_ordinal_engine.py).
+likelihood of their own. Each piece gives the log density and gradient the builders gave before it moved
+here (tests/test_ordinal_engine.py, to 1e-10).
 """
 
 from __future__ import annotations
