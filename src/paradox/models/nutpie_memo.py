@@ -11,8 +11,7 @@ deterministic and pm.sample's own path is otherwise unchanged.
 
 The key: the graphs of the log density and of the Deterministics (the compiled model computes them too) with
 every constant and data value (paradox.cache.model_fingerprint), and the compile options pm.sample passes
-(var_names, backend, initial points). The memo keeps the
-KEEP most recently used models.
+(var_names, backend, initial points). The memo keeps the KEEP most recently used models.
 """
 
 from __future__ import annotations

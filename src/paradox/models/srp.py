@@ -512,15 +512,11 @@ def welch_tests(cells: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-#: Names of the pm.Data of the integrated models: each pattern's answers (pattern, item), its experiment x cell
-#: (the row of the shift table), and its count (PATTERN_COUNTS).
-PATTERN_DATA = (ordinal.PATTERN_ANSWERS, ordinal.PATTERN_GROUP, PATTERN_COUNTS)
-
-
 def padded_patterns(survey: Survey, length: int) -> dict[str, np.ndarray]:
-    """The survey's observed answer patterns, padded with zero-count rows to `length` rows: the values of
-    PATTERN_DATA. A padding row repeats the first pattern; its count of 0 adds nothing to the log
-    likelihood or its gradient (log L of any pattern is finite: the quadrature floors each factor)."""
+    """The survey's observed answer patterns, padded with zero-count rows to `length` rows: the values of the
+    integrated likelihood's pm.Data (ordinal.PATTERN_ANSWERS, ordinal.PATTERN_GROUP, PATTERN_COUNTS). A padding
+    row repeats the first pattern; its count of 0 adds nothing to the log likelihood or its gradient (log L of
+    any pattern is finite: the quadrature floors each factor)."""
     patterns, answers = answer_patterns(survey)
     if len(patterns) > length:
         raise ValueError(f"the survey has {len(patterns)} distinct answer patterns, more than the {length} rows "
