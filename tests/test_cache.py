@@ -81,6 +81,39 @@ def test_fingerprint_does_not_depend_on_what_the_process_compiled_before():
     assert model_fingerprint(build()) == before
 
 
+class _ExpOneBitUp:
+    """NumPy, but np.exp one bit above: what another CPU's SIMD path can give (see the test below)."""
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+    @staticmethod
+    def exp(x):
+        return np.nextafter(np.exp(x), np.inf)
+
+
+def test_fingerprint_does_not_depend_on_the_last_bit_of_a_computed_constant(monkeypatch):
+    """The integrated likelihood's quadrature weights come from np.exp, whose last bit depends on the CPU's
+    SIMD path: every integrated model's key differed on the machine of 2026-11-27 from the one recorded on the
+    machine before. Float constants enter the key at 32 significant bits (paradox.cache.CONSTANT_BITS)."""
+    import engine_baseline
+    from paradox import cache
+    from paradox.models import quadrature
+
+    build = engine_baseline.cases()["srp_integrated_unpooled"]
+    model = build()
+    monkeypatch.setattr(quadrature, "np", _ExpOneBitUp())
+    perturbed = build()
+    assert model_fingerprint(perturbed) == model_fingerprint(model)
+    # Every bit of the constants in the key (as before): the weights did change, and so would the key.
+    with monkeypatch.context() as exact:
+        exact.setattr(cache, "CONSTANT_BITS", 52)
+        assert model_fingerprint(perturbed) != model_fingerprint(model)
+    # A real change of the constants still changes the key: half as many quadrature nodes.
+    monkeypatch.setattr(quadrature, "nodes_for", lambda n_items: 41)
+    assert model_fingerprint(build()) != model_fingerprint(model)
+
+
 def test_key_depends_on_sampler_settings_but_not_on_mode():
     model = _model()
     key, _ = cache_key("posterior", model, SETTINGS)
@@ -109,6 +142,9 @@ def test_second_run_is_served_from_the_cache_with_identical_draws(store):
     second = _fit(_model(), store, calls)
     assert len(calls) == 1
     np.testing.assert_array_equal(first["posterior"]["mu"].values, second["posterior"]["mu"].values)
+    # The time the sampling took when the draws were made comes with them (a fit read from the cache reports
+    # that, not the time of the read: FitResult.sampling_seconds, run.json).
+    assert second["posterior"].attrs["sampling_time"] == first["posterior"].attrs["sampling_time"] > 0
     _fit(_model(prior_sd=3.0), store, calls)
     assert len(calls) == 2
 

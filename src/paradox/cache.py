@@ -52,7 +52,7 @@ def _graph_text(outputs: list, data_values: bool) -> str:
     def label(var) -> str:
         if var not in labels:
             if isinstance(var, Constant):
-                labels[var] = f"constant {var.type} {_array_sha256(var.data)}"
+                labels[var] = f"constant {var.type} {_constant_sha256(var.data)}"
             elif isinstance(var, SharedVariable):
                 value = np.asarray(var.get_value())
                 labels[var] = f"data {var.name} {var.type} {value.dtype}{value.shape}" + (
@@ -71,6 +71,24 @@ def _graph_text(outputs: list, data_values: bool) -> str:
 
 def _array_sha256(value) -> str:
     return hashlib.sha256(np.ascontiguousarray(np.asarray(value)).tobytes()).hexdigest()
+
+
+#: Bits of a floating-point constant's significand that enter the key (of 52): 2**-CONSTANT_BITS = 2.3e-10
+#: relative.
+CONSTANT_BITS = 32
+
+
+def _constant_sha256(value) -> str:
+    """A constant's hash, a floating-point one rounded to CONSTANT_BITS significant bits. Constants the code
+    computes differ in their last bits between machines: NumPy's np.exp takes another SIMD path on another CPU
+    (the quadrature's weights, paradox.models.quadrature, changed every integrated model's key on a machine
+    without AVX-512 on 2026-11-27). A 1-bit difference moves the rounded value with probability 2**-20 per
+    number; two constants that differ by less than 2e-10 share a key, and their draws by as little."""
+    array = np.asarray(value)
+    if array.dtype.kind == "f":
+        significand, exponent = np.frexp(array.astype(np.float64))
+        array = np.stack([np.round(significand * 2.0**CONSTANT_BITS), exponent.astype(np.float64)])
+    return _array_sha256(array)
 
 
 def model_fingerprint(model: pm.Model, data_values: bool = True) -> str:

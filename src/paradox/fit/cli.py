@@ -204,7 +204,7 @@ def format_result(result: FitResult, out: Path) -> str:
     return "\n".join([
         f"{d['file']}: {d['respondents']:g} respondents, {d['answers']:g} answers, "
         f"{d['missing_answers']} missing answers dropped",
-        f"{result.config.model} model, {s.chains} chains x {s.draws} draws, seed {s.seed}, {result.seconds:.1f} s",
+        f"{result.config.model} model, {s.chains} chains x {s.draws} draws, seed {s.seed}, sampled in {result.sampling_seconds:.1f} s",
         "", shown, "",
         f"convergence (R-hat, ESS, divergences): {conv}",
         *([] if result.srp is None else ["", result.verdicts.to_string()]),

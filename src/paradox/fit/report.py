@@ -28,7 +28,7 @@ def report(result: FitResult) -> str:
         f"- Model: {result.config.model}" + (f" ({result.config.link})" if result.config.model == "ordinal" else "")
         + f"; the likelihood sees {r.n_likelihood_rows} {'distinct predictor patterns' if r.collapsed else 'answers'}.",
         f"- Sampling: {s.chains} chains x {s.draws} draws ({s.tune} tuning), seed {s.seed}, "
-        f"NUTS ({s.nuts_sampler}), {result.seconds:.1f} s.",
+        f"NUTS ({s.nuts_sampler}), sampled in {result.sampling_seconds:.1f} s.",
         *[f"- {note}" for note in result.notes],
         "",
         "## Convergence",
