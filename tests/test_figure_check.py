@@ -12,7 +12,7 @@ import pytest
 
 from paradox import figure_check, rerun
 from paradox.figures import save
-from paradox.figures.numbers import attach, row
+from paradox.figures.numbers import attach, numbers_of, row
 
 
 def _figure(value: float, mcse: float | None, observed: float = 0.25):
@@ -93,6 +93,40 @@ def test_an_extra_figure_or_number_fails(dirs, capsys):
     assert code == 1
     assert "figure fig_a: panel 'severity', series 'predicted', x '6', quantity 'upper': regenerated 0.1, not in the committed" in out
     assert "figure fig_new: not committed" in out
+
+
+def test_a_figure_fast_mode_draws_in_part_is_compared_on_what_both_draw(dirs, capsys, monkeypatch):
+    """The replication plan's figure (figure_check.FAST_SUBSET): fast mode plans fewer cell sizes."""
+    committed, regenerated, report = dirs
+    monkeypatch.setattr(figure_check, "FAST_SUBSET", {"fig_a": "fewer sizes in fast mode"})
+    fig = _figure(0.40, 0.01)  # the committed figure draws x 5 and x 6, the regenerated one x 5 only
+    attach(fig, [*figure_check.read_numbers(committed / "fig_a.csv").drop(columns=["figure", "repeat"])
+                 .to_dict("records"), row("severity", "predicted", 6, "upper", 0.1, 0.01)])
+    save(fig, committed, "fig_a")
+    _write(regenerated, "fig_a", 0.40)
+    code, out = _run(committed, regenerated, report, capsys)
+    assert code == 0, out
+    assert "figure fig_a: compared in part (2 numbers): fewer sizes in fast mode" in out
+    _write(regenerated, "fig_a", 0.60)  # a number both draw moved: fails as any other
+    code, out = _run(committed, regenerated, report, capsys)
+    assert code == 1 and "x '5', quantity 'upper': regenerated 0.6 vs committed 0.4" in out
+
+
+def test_assurance_figure_numbers():
+    """Rates of the simulated surveys with a Monte Carlo SE that is not 0 at a rate of 1; Welch's power at the
+    prior's mean exact."""
+    from paradox.figures.planning import plot_assurance
+
+    table = pd.DataFrame({"hypothesis": "H1", "moderator": "severity", "n_per_cell": [30, 120], "n_sims": 3,
+                          "assurance": [1 / 3, 1.0], "assurance_mc_se": [0.27, 0.0], "rate_conclusive": [2 / 3, 1.0],
+                          "welch_power": [0.3, 0.8], "welch_assurance": [0.35, 0.7], "welch_assurance_mc_se": [0.05, 0.04]})
+    drawn = numbers_of(plot_assurance(table, 0.8, {"severity": 120}))
+    assurance = drawn[drawn["series"] == "claim holds (assurance)"].set_index("x")
+    assert assurance.loc["120", "value"] == 1.0 and assurance.loc["120", "mcse"] == pytest.approx((0.8 * 0.2 / 3) ** 0.5)
+    welch = drawn[drawn["series"] == "Welch power (prior mean)"]
+    assert list(welch["value"]) == [0.3, 0.8] and not welch["monte_carlo"].any()
+    assert drawn[drawn["series"] == "Welch power (prior average)"]["mcse"].tolist() == [0.05, 0.04]
+    plt.close("all")
 
 
 # The figure functions' tables, on tiny synthetic inputs (no sampling).

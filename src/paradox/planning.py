@@ -250,7 +250,8 @@ def telescopes_size(original_n_per_cell: float | None) -> int | None:
 def assurance_table(rows: pd.DataFrame, priors: list[DesignPrior], design: Design,
                     simulations: int | None = None) -> pd.DataFrame:
     """One row per hypothesis and cell size: the rate of each verdict with its Monte Carlo SE, the assurance
-    (the rate of GOAL), Welch's power and its average over the prior, convergence, fit time."""
+    (the rate of GOAL), Welch's power and its average over the prior (over the simulated surveys' true effects,
+    with its Monte Carlo SE), convergence, fit time."""
     by_moderator = {p.moderator: p for p in priors}
     scale = latent_sd(design)
     out = []
@@ -264,7 +265,10 @@ def assurance_table(rows: pd.DataFrame, priors: list[DesignPrior], design: Desig
         record["assurance"], record["assurance_mc_se"] = record["rate_claim_holds"], record["rate_claim_holds_mc_se"]
         record["rate_conclusive"], record["rate_conclusive_mc_se"] = rate(group["verdict"] != decision.INCONCLUSIVE)
         record["welch_power"] = welch_power(prior.favourable[0] / scale, size)
-        record["welch_assurance"] = float(np.mean([welch_power(d / scale, size) for d in group["true_delta_fav"]]))
+        powers = [welch_power(d / scale, size) for d in group["true_delta_fav"]]  # at each survey's true effect
+        record["welch_assurance"] = float(np.mean(powers))
+        record["welch_assurance_mc_se"] = float(np.std(powers, ddof=1) / np.sqrt(len(powers))) if len(powers) > 1 \
+            else float("nan")
         record["mean_p_claim_mcse"] = float(group["p_claim_mcse"].mean()) if "p_claim_mcse" in group else float("nan")
         converged = (group["max_rhat"] < 1.01) & (group["divergences"] == 0)
         record["share_not_converged"] = float(1 - converged.mean())
