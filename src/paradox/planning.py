@@ -228,7 +228,8 @@ def study_directory(base: str | Path, study) -> Path:
 
 def rate(indicator) -> tuple[float, float]:
     """Share of simulations with the event and its Monte Carlo standard error, sqrt(p (1 - p) / n) (each
-    simulation an independent survey; n - 1 in the variance, as the calibration study)."""
+    simulation an independent survey; n - 1 in the variance, as the calibration study). Given numbers instead of
+    events: their mean over the simulations and its Monte Carlo standard error, sd / sqrt(n)."""
     x = np.asarray(indicator, dtype=float)
     n = len(x)
     return float(x.mean()), float(x.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
@@ -266,9 +267,7 @@ def assurance_table(rows: pd.DataFrame, priors: list[DesignPrior], design: Desig
         record["rate_conclusive"], record["rate_conclusive_mc_se"] = rate(group["verdict"] != decision.INCONCLUSIVE)
         record["welch_power"] = welch_power(prior.favourable[0] / scale, size)
         powers = [welch_power(d / scale, size) for d in group["true_delta_fav"]]  # at each survey's true effect
-        record["welch_assurance"] = float(np.mean(powers))
-        record["welch_assurance_mc_se"] = float(np.std(powers, ddof=1) / np.sqrt(len(powers))) if len(powers) > 1 \
-            else float("nan")
+        record["welch_assurance"], record["welch_assurance_mc_se"] = rate(powers)
         record["mean_p_claim_mcse"] = float(group["p_claim_mcse"].mean()) if "p_claim_mcse" in group else float("nan")
         converged = (group["max_rhat"] < 1.01) & (group["divergences"] == 0)
         record["share_not_converged"] = float(1 - converged.mean())

@@ -29,7 +29,6 @@ class FitResult:
     idata: xr.DataTree
     summary: pd.DataFrame
     convergence: pd.DataFrame
-    seconds: float  # wall time of the analysis in this process (sampling_seconds: of the sampling itself)
     srp: SRPResult | None = None
     srp_design: Design | None = None
     notes: list[str] = field(default_factory=list)     # model choices, stated in report.md
@@ -45,7 +44,7 @@ class FitResult:
     def sampling_seconds(self) -> float:
         """Seconds NUTS took to draw the posteriors of this analysis (every fitted model), as PyMC recorded them
         when the draws were made: an analysis served from the result cache reports the sampling that made its
-        draws, not the time it took to read them (that is `seconds`, the wall time of this call)."""
+        draws, not the time it took to read them."""
         fits = [self.idata] + ([] if self.srp is None else [self.srp.idata, self.srp.gaussian_idata])
         return sum(float(fit["posterior"].attrs.get("sampling_time", 0.0)) for fit in fits if fit is not None)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,7 +122,6 @@ def fit_survey(data, config, settings: SamplerSettings | None = None) -> FitResu
     if regression.has_random_intercepts:  # unless the config sets draws itself
         settings = settings.for_slow_mixing()
     settings = config.sampler_settings(settings)
-    start = time.perf_counter()
     idata = sample(regression.model, settings)
     interrupt.check()  # nutpie returns the draws so far on Ctrl-C: never take them for a result
     _add_posterior_predictive(regression, idata, settings)
@@ -132,7 +130,6 @@ def fit_survey(data, config, settings: SamplerSettings | None = None) -> FitResu
         srp_result = analyse_srp(prepared.survey, settings, prepared.design, priors=config.srp_priors,
                                  gaussian_priors=config.srp_gaussian_priors, check=False)
         interrupt.check()
-    seconds = time.perf_counter() - start
     fits = [("regression", idata, regression_priors(regression, config.priors))]
     if srp_result is not None:
         fits.append(("SRP ordinal", srp_result.idata, srp_priors(config.srp_priors, is_pooled(srp_result.model))))
@@ -145,7 +142,7 @@ def fit_survey(data, config, settings: SamplerSettings | None = None) -> FitResu
     return FitResult(
         config=config, settings=settings, survey=prepared.survey, regression=regression, idata=idata,
         summary=tidy_summary(idata, regression.parameters, config.ci_prob or 0.95),
-        convergence=convergence_report(idata), seconds=seconds, srp=srp_result, srp_design=prepared.design,
+        convergence=convergence_report(idata), srp=srp_result, srp_design=prepared.design,
         notes=prepared.notes, cautions=prepared.cautions + prior_cautions,
         prior_check=checked,
     )
