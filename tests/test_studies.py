@@ -1,16 +1,17 @@
 """paradox.studies: simulation studies on Dask distributed.
 
 The expensive tests share one small study (2 scenarios x 2 replicates, the Gaussian cell model, which
-compiles once per worker) and run it three ways: half of it on a LocalCluster of 1 worker, the rest on a
-real `dask scheduler` with two `dask worker` processes started here (a resume), and all of it in one go
-on a LocalCluster of 2 workers. The rows must agree task by task: seeds come from the task, not from the
-worker or the order.
+compiles once per worker) and run it two ways: all of it in one go on a real `dask scheduler` with two
+`dask worker` processes started here, and resumed on a LocalCluster of 1 worker (half of it, then the rest).
+The rows must agree task by task: seeds come from the task, not from the worker or the order. (run_study's
+own LocalCluster, `workers=N`, is run by notebook 09 and the slow Ctrl-C test.)
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import signal
 import socket
@@ -22,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from distributed import LocalCluster
 
 from paradox.design import RECOVERY_LEVELS
 from paradox.settings import SamplerSettings
@@ -177,15 +179,19 @@ def dask_cluster(logs: Path):
 
 @pytest.fixture(scope="module")
 def runs(design, tmp_path_factory):
-    """The same study in one go on the dask CLI cluster, and resumed: half on a 2-worker LocalCluster, the
-    rest on a 1-worker one. The CLI cluster is gone before the LocalClusters start, so their workers reuse
-    its compile directories (warm caches) instead of compiling cold ones."""
+    """The same study in one go on the dask CLI cluster, and resumed on a 1-worker LocalCluster: half of it,
+    then, on the same cluster, the rest. The CLI cluster is gone before the LocalCluster starts, so its
+    worker reuses a compile directory of theirs (a warm cache) instead of compiling a cold one; and the
+    resumed run is one cluster, not two, because each new worker process compiles the model again (15-30 s
+    each, measured 2026-11-27)."""
     resumed, one_go = tmp_path_factory.mktemp("resumed"), tmp_path_factory.mktemp("one-go")
     with dask_cluster(tmp_path_factory.mktemp("dask-logs")) as address:
         whole = run_study(_study(design, 2), one_go, scheduler=address, progress=False)
-    again = run_study(_study(design, 2), one_go, workers=2, progress=False)
-    first_half = run_study(_study(design, 1), resumed, workers=2, progress=False)
-    rest = run_study(_study(design, 2), resumed, workers=1, progress=False)
+    again = run_study(_study(design, 2), one_go, workers=2, progress=False)  # nothing to fit: no cluster starts
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=logging.ERROR) as cluster:
+        first_half = run_study(_study(design, 1), resumed, scheduler=cluster.scheduler_address, progress=False)
+        rest = run_study(_study(design, 2), resumed, scheduler=cluster.scheduler_address, progress=False)
     return first_half, rest, whole, again
 
 
@@ -203,8 +209,8 @@ def test_rows_do_not_depend_on_workers_or_resuming(runs, design):
     first_half, rest, whole, _ = runs
     resumed, one_go = rest.table(), whole.table()
     assert len(one_go) == 4 * len(design.moderators)
-    # Each task ran in different worker processes in the two runs (dask CLI workers; a 2-worker, then a
-    # 1-worker LocalCluster), so nothing below can agree by running in the same process.
+    # Each task ran in different worker processes in the two runs (dask CLI workers; a LocalCluster's
+    # worker), so nothing below can agree by running in the same process.
     exact = ["scenario", "replicate", "moderator", "data_seed", "sampler_seed", "verdict", "covers_fav",
              "covers_unfav", "divergences", "true_delta_fav", "true_delta_unfav"]
     pd.testing.assert_frame_equal(resumed[exact], one_go[exact])
