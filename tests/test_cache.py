@@ -36,15 +36,36 @@ def _data_model(data=(1.0, 2.0, 3.0), data_name="y_obs", rv_name="mu"):
     return model
 
 
-def test_fingerprint_without_data_values_sees_the_data_shapes_and_names_only():
-    """The studies' compiled-model key: one key for surveys of one design, another for anything else."""
+def test_fingerprint_without_data_values_sees_the_data_names_only():
+    """The studies' compiled-model key: one key for surveys of one design, of any size, another for anything
+    else."""
     base = model_fingerprint(_data_model(), data_values=False)
     assert model_fingerprint(_data_model(data=(4.0, 5.0, 6.0)), data_values=False) == base
-    assert model_fingerprint(_data_model(data=(4.0, 5.0)), data_values=False) != base
+    assert model_fingerprint(_data_model(data=(4.0, 5.0)), data_values=False) == base  # mu's shape is the same
     assert model_fingerprint(_data_model(data_name="z_obs"), data_values=False) != base
     assert model_fingerprint(_data_model(rv_name="nu"), data_values=False) != base
-    # the result cache's key sees the values too
+    # the result cache's key sees the values and the shapes
     assert model_fingerprint(_data_model(data=(4.0, 5.0, 6.0))) != model_fingerprint(_data_model())
+    assert model_fingerprint(_data_model(data=(1.0, 2.0))) != model_fingerprint(_data_model())
+
+
+def _sized_by_data(data, named: bool):
+    """A draw whose length is the data's: an effect per observation, its axis named (coords) or not."""
+    with pm.Model(coords={"obs": range(len(data))} if named else None) as model:
+        y = pm.Data("y_obs", np.array(data))
+        effect = pm.Normal("effect", 0, 1, dims="obs") if named else pm.Normal("effect", 0, 1, shape=y.shape[0])
+        pm.Normal("y", effect, 1, observed=y)
+    return model
+
+
+@pytest.mark.parametrize("named", [True, False])
+def test_fingerprint_without_data_values_sees_a_shape_the_draws_take_from_the_data(named):
+    """A compiled sampler fixes the draws' layout, so data that would change a draw's shape get another key:
+    through the coords of a named axis, through the data's shapes where an axis has no name."""
+    assert model_fingerprint(_sized_by_data((1.0, 2.0, 3.0), named), data_values=False) != \
+        model_fingerprint(_sized_by_data((1.0, 2.0), named), data_values=False)
+    assert model_fingerprint(_sized_by_data((1.0, 2.0, 3.0), named), data_values=False) == \
+        model_fingerprint(_sized_by_data((4.0, 5.0, 6.0), named), data_values=False)
 
 
 def _deterministic_model(roles=(1, 2)):

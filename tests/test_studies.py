@@ -10,6 +10,7 @@ own LocalCluster, `workers=N`, is run by notebook 09 and the slow Ctrl-C test.)
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pymc as pm
 import pytest
 from distributed import LocalCluster
 
@@ -129,6 +131,53 @@ def test_live_processes_never_share_a_compile_directory(tmp_path):
     (tmp_path / "numba" / "sub" / "later.nbi").write_text("compiled later")
     subprocess.run([sys.executable, "-c", code, "0"], capture_output=True, text=True, env=env, check=True)
     assert (tmp_path / "dask-worker-0" / "numba" / "sub" / "later.nbi").read_text() == "compiled later"
+
+
+# --- one process ------------------------------------------------------------------------------------------
+
+def _normal_sample(y):
+    with pm.Model(coords={"level": ["mean"]}) as model:
+        data = pm.Data("y_obs", np.asarray(y, dtype=float))
+        mu = pm.Normal("mu", 0.0, 10.0, dims="level")
+        pm.Normal("y", mu[0], pm.HalfNormal("sigma", 5.0), observed=data)
+    return model
+
+
+def test_one_compiled_model_fits_data_of_every_size():
+    """A worker compiles a model once for data of any size (pm.Data have no static shape): data of another
+    length are sampled on the compiled model with the data swapped in, and give the draws that a model
+    compiled for them gives, bit for bit."""
+    from paradox.studies.compiled import forget_compiled, sample
+
+    settings = _settings(draws=200, tune=200, chains=2)
+    short, long = _normal_sample([1.0, 2.5, 0.5]), _normal_sample(np.linspace(-1.0, 4.0, 40))
+    forget_compiled()
+    try:
+        first, reused = sample(short, settings, seed=3), sample(long, settings, seed=3)
+        forget_compiled()
+        fresh = sample(long, settings, seed=3)
+    finally:
+        forget_compiled()
+    assert first.compiled and not reused.compiled and fresh.compiled
+    for name in ("mu", "sigma"):
+        np.testing.assert_array_equal(reused.posterior["posterior"][name], fresh.posterior["posterior"][name])
+    assert float(reused.posterior["posterior"]["mu"].mean()) == pytest.approx(1.5, abs=0.3)  # the long data's mean
+
+
+def test_a_plan_compiles_one_model_for_every_cell_size(design):
+    """The plan's model (ObservedPatterns: the observed answer patterns, padded to a power of two) has one
+    compiled-model key for surveys of every cell size, so a worker compiles it once per plan, not once per
+    padded length."""
+    from paradox.cache import model_fingerprint
+    from paradox.studies.fits import ObservedPatterns
+    from paradox.studies.scenarios import design_for, simulated_survey
+
+    alone = dataclasses.replace(design, experiments=design.experiments[:1])
+    method = ObservedPatterns(pooled=False)
+    small, large = (method.build(simulated_survey(design_for(alone, Scenario(f"n{n}", (), n_per_cell=n)), 1), alone)
+                    for n in (20, 200))
+    assert len(small.coords["pattern"]) < len(large.coords["pattern"])
+    assert model_fingerprint(small, data_values=False) == model_fingerprint(large, data_values=False)
 
 
 # --- a real cluster ---------------------------------------------------------------------------------------

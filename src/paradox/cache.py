@@ -42,11 +42,12 @@ CACHE_DIR = RESULTS_DIR / "cache"
 _NOT_IN_KEY = {"mode", "cache"}
 
 
-def _graph_text(outputs: list, data_values: bool) -> str:
+def _graph_text(outputs: list, data_values: bool, data_shapes: bool = True) -> str:
     """The graphs as text, operation by operation in topological order, each with its inputs: a constant by its
-    type and a hash of its value, a pm.Data by its name, type and (data_values) value, a value variable by its
-    name and type. Not pytensor.dprint: it prints a constant by the name a compile may give it later (pytensor
-    shares constants between graphs), so the key would depend on what the process compiled before."""
+    type and a hash of its value, a pm.Data by its name, type (dtype and rank), (data_shapes) shape and
+    (data_values) value, a value variable by its name and type. Not pytensor.dprint: it prints a constant by the
+    name a compile may give it later (pytensor shares constants between graphs), so the key would depend on what
+    the process compiled before."""
     labels: dict = {}
 
     def label(var) -> str:
@@ -55,8 +56,8 @@ def _graph_text(outputs: list, data_values: bool) -> str:
                 labels[var] = f"constant {var.type} {_constant_sha256(var.data)}"
             elif isinstance(var, SharedVariable):
                 value = np.asarray(var.get_value())
-                labels[var] = f"data {var.name} {var.type} {value.dtype}{value.shape}" + (
-                    f" {_array_sha256(value)}" if data_values else "")
+                labels[var] = f"data {var.name} {var.type} {value.dtype}" + (
+                    f"{value.shape}" if data_shapes else "") + (f" {_array_sha256(value)}" if data_values else "")
             else:
                 labels[var] = f"input {var.name} {var.type}"
         return labels[var]
@@ -96,9 +97,11 @@ def model_fingerprint(model: pm.Model, data_values: bool = True) -> str:
     model's coords and initial values. (Deterministics matter: two models of one log density whose
     Deterministics differ, say two cells' roles swapped, give different draws of them.)
 
-    data_values=True (the result cache): also every value of its pm.Data (shared variables), so that
-    any change of data changes the key. data_values=False (the studies' compiled models): only their
-    dtypes and shapes, so that surveys of one design share a key and one compiled model serves them all.
+    data_values=True (the result cache): also every value and shape of its pm.Data (shared variables), so
+    that any change of data changes the key. data_values=False (the studies' compiled models): only their
+    dtypes and ranks, and their shapes unless `_sized_by_coords(model)`, so that surveys of one design share
+    a key and one compiled model serves them all, whatever their sizes (the compiled log density takes data
+    of any length: pm.Data have no static shape); the coords are then those of the dims the draws have.
     Names are in the key either way: of the value variables and pm.Data in the graphs, of the
     Deterministics, and of every free variable in the initial values.
     """
@@ -106,13 +109,28 @@ def model_fingerprint(model: pm.Model, data_values: bool = True) -> str:
     graphs = [model.logp()]
     if model.deterministics:  # in value variables, as the log density (no random generators)
         graphs += model.replace_rvs_by_values(model.deterministics)
-    digest.update(_graph_text(graphs, data_values).encode())
+    any_size = not data_values and _sized_by_coords(model)
+    digest.update(_graph_text(graphs, data_values, data_shapes=not any_size).encode())
     digest.update(json.dumps([d.name for d in model.deterministics]).encode())
-    coords = {name: [str(v) for v in values] for name, values in model.coords.items() if values is not None}
+    drawn = {dim for var in _drawn(model) for dim in model.named_vars_to_dims.get(var.name, ())}
+    coords = {name: [str(v) for v in values] for name, values in model.coords.items()
+              if values is not None and (not any_size or name in drawn)}
     digest.update(json.dumps(coords, sort_keys=True).encode())
     initial = {rv.name: str(value) for rv, value in model.rvs_to_initial_values.items()}
     digest.update(json.dumps(initial, sort_keys=True).encode())
     return digest.hexdigest()
+
+
+def _drawn(model: pm.Model) -> list:
+    """The variables a posterior has: the free variables and the Deterministics."""
+    return [*model.free_RVs, *model.deterministics]
+
+
+def _sized_by_coords(model: pm.Model) -> bool:
+    """Whether the coords alone give the shape of every drawn variable (each axis a named dim), so that no
+    pm.Data shape can change a draw's shape: the compiled sampler's layout (nutpie fixes it when it compiles)
+    then holds for data of any size. A variable with an unnamed axis might take its length from the data."""
+    return all(len(model.named_vars_to_dims.get(var.name, ())) == var.ndim for var in _drawn(model))
 
 
 def datatree_fingerprint(idata: xr.DataTree) -> str:

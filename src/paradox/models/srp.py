@@ -538,8 +538,8 @@ def padded_integrated_model(survey: Survey, length: int, priors: OrdinalPriors =
     `pattern_grid` makes one model for every survey of a design by listing every possible pattern
     (12 cells x 7^3 = 4,116), but a survey of a few hundred respondents per experiment shows only a few
     hundred of them, and the cost of a gradient grows with the rows. Here the observed patterns are padded
-    with rows that count 0, so one compiled model refits every survey of the same experiments whose patterns
-    fit in `length` rows (nutpie's `with_data`: the answers, cells and counts are all pm.Data).
+    with rows that count 0 (paradox.studies.fits.padded_length), and one compiled model refits every survey of
+    the same experiments, of any length (nutpie's `with_data`: the answers, cells and counts are all pm.Data).
     """
     data = padded_patterns(survey, length)
     coords = {**coords_for(survey), "pattern": np.arange(length)}

@@ -1,10 +1,11 @@
 """Compile once per worker: nutpie's compiled models, kept in the worker process and keyed by structure.
 
 The key is `paradox.cache.model_fingerprint(model, data_values=False)`: the graphs of the log density and the
-Deterministics with every constant in them, the coords, and the names, types and shapes of the pm.Data, but
-not their values. Two surveys whose models differ only in pm.Data values get the same key, and the second
-is sampled on the first's compiled model with its own data swapped in (nutpie's `with_data`), which costs
-milliseconds instead of seconds. A model whose data are constants (no pm.Data) has a key of its own for
+Deterministics with every constant in them, the coords of the drawn variables, and the names, types and ranks
+of the pm.Data, but not their values, nor their shapes when the coords give every drawn variable's shape. Two
+surveys whose models differ only in pm.Data values and lengths get the same key, and the second is sampled on
+the first's compiled model with its own data swapped in (nutpie's `with_data`), which costs milliseconds
+instead of seconds. A model whose data are constants (no pm.Data) has a key of its own for
 every survey, so it is compiled afresh each time and not kept.
 """
 

@@ -74,8 +74,10 @@ MIN_PADDED_PATTERNS = 64
 
 def padded_length(n_patterns: int) -> int:
     """Rows of the padded pattern data for a survey with n_patterns distinct patterns: the next power of two
-    (at least MIN_PADDED_PATTERNS), so that a worker compiles one model per bucket, a handful for a whole
-    assurance curve, and never more than twice the rows the survey needs."""
+    (at least MIN_PADDED_PATTERNS), never more than twice the rows the survey needs. A worker compiles one
+    model for every length (the compiled-model key leaves out data shapes: paradox.cache.model_fingerprint);
+    the padding stays because it is part of what the committed plans' draws were made with (a sum over more
+    rows may round differently in its last bit)."""
     return max(MIN_PADDED_PATTERNS, 1 << max(0, int(n_patterns) - 1).bit_length())
 
 
