@@ -7,7 +7,8 @@ import pytest
 import xarray as xr
 
 from paradox.models import nutpie_memo
-from paradox.models.sampling import ConvergenceError, assert_converged, convergence_report, sample, thinned
+from paradox.models.sampling import (ConvergenceError, SamplingStopped, assert_converged, convergence_report, sample,
+                                     thinned)
 from paradox.settings import DEFAULT_NUTS_SAMPLER, SEED, SLOW_MIXING_MIN_DRAWS, SamplerSettings, output_dirs
 
 
@@ -50,6 +51,37 @@ def test_slow_mixing_models_get_at_least_the_minimum_draws_and_full_mode_is_unch
     assert fast.for_slow_mixing().with_(draws=fast.draws) == fast  # nothing else changes
 
 
+def test_a_pooled_model_gets_the_pooled_settings_and_nothing_else_does():
+    from paradox import hypotheses
+    from paradox.models import srp
+
+    fast = SamplerSettings.from_env({"PARADOX_MODE": "fast"})
+    with pm.Model() as pooled:
+        pm.HalfNormal(srp.POOLING_SPREAD, 1.0)
+    with pm.Model() as plain:
+        pm.HalfNormal("sigma", 1.0)
+    chosen = hypotheses.settings_for(pooled, fast)
+    assert (chosen.draws, chosen.target_accept, chosen.max_tree_depth) == (
+        SLOW_MIXING_MIN_DRAWS, hypotheses.POOLED_TARGET_ACCEPT, hypotheses.POOLED_MAX_TREE_DEPTH)
+    assert chosen.with_(draws=fast.draws, target_accept=fast.target_accept, max_tree_depth=fast.max_tree_depth) == fast
+    assert hypotheses.settings_for(plain, fast) == fast
+
+
+def _standard_normal(n: int):
+    with pm.Model() as model:
+        pm.Normal("x", 0.0, 1.0, shape=n)
+    return model
+
+
+def test_the_deepest_trajectory_reaches_nutpie(fast_settings):
+    """max_tree_depth caps nutpie's trajectories (2**depth - 1 leapfrog steps): 200 dimensions at
+    target_accept 0.99 take longer ones without it."""
+    settings = fast_settings.with_(draws=100, tune=100, chains=2, nuts_sampler="nutpie", target_accept=0.99)
+    steps = {depth: int(sample(_standard_normal(200), settings.with_(max_tree_depth=depth))["sample_stats"]["n_steps"].max())
+             for depth in (3, 10)}
+    assert steps[3] <= 2**3 - 1 < steps[10], steps
+
+
 def _normal_model():
     with pm.Model(coords={"k": ["a", "b"]}) as model:
         pm.Normal("x", 0, 1, dims="k")
@@ -89,6 +121,19 @@ def test_an_unchanged_model_is_compiled_once_per_process(fast_settings):
     posterior = other_deterministic["posterior"]
     np.testing.assert_allclose(posterior["scaled"].values, 3.0 * posterior["x"].values)
     assert not np.array_equal(first["posterior"]["x"].values, other_data["posterior"]["x"].values)
+
+
+def test_an_interrupted_run_is_refused_not_returned(fast_settings, monkeypatch):
+    """PyMC's and nutpie's samplers, interrupted (Ctrl-C, a notebook cell's timeout), return the chains and
+    draws made so far; sample() raises instead of passing them on as a result (or caching them)."""
+    real = pm.sample
+
+    def stopped_early(*args, **kwargs):  # what an interrupted run returns: fewer chains than asked for
+        return real(*args, **{**kwargs, "chains": 1})
+
+    monkeypatch.setattr(pm, "sample", stopped_early)
+    with pytest.raises(SamplingStopped, match="1 chains x 50 draws of 2 x 50"):
+        sample(_normal_model(), fast_settings.with_(draws=50, tune=50, chains=2))
 
 
 def test_a_well_behaved_model_passes(fast_settings):

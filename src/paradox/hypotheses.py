@@ -219,14 +219,23 @@ class SRPResult:
 #: in 4,000 transitions; the ordinal one once in 8,000 (seed 1, 4 x 2,000 draws; none at 0.99, which took 151 s
 #: instead of 85 s, 2026-11-26).
 POOLED_TARGET_ACCEPT = 0.99
+#: Deepest nutpie trajectory of the pooled models: 63 leapfrog steps. At target_accept 0.99 nutpie's first
+#: tuning steps ran about 400 leapfrog steps each (a step size and mass matrix not yet adapted, and no early cap
+#: in nutpie), and tuning cost as much as the 2,000 draws after it (notebook 06's ordinal fit, seed 1: 54,278
+#: steps in 500 tuning iterations, 39,638 of them in the first 100; 31 per draw after). Capped at 6, tuning
+#: took 17,409 steps, the draws the same 31 per draw, with no divergence (2026-11-27; README, Runtime). A
+#: depth of 6 leaves twice the steps the draws take; PyMC's NUTS is left at its own caps (8 early, 10 after).
+POOLED_MAX_TREE_DEPTH = 6
 
 
 def settings_for(model, settings: SamplerSettings) -> SamplerSettings:
     """The settings to sample an SRP model with: a pooled one (srp.is_pooled) gets at least
-    SLOW_MIXING_MIN_DRAWS draws, for its slowly mixing tau, and POOLED_TARGET_ACCEPT, for its curvature."""
+    SLOW_MIXING_MIN_DRAWS draws, for its slowly mixing tau, POOLED_TARGET_ACCEPT, for its curvature, and
+    POOLED_MAX_TREE_DEPTH, for the cost of its first tuning steps."""
     if not srp.is_pooled(model):
         return settings
-    return settings.for_slow_mixing().with_(target_accept=max(settings.target_accept, POOLED_TARGET_ACCEPT))
+    return settings.for_slow_mixing().with_(target_accept=max(settings.target_accept, POOLED_TARGET_ACCEPT),
+                                            max_tree_depth=min(settings.max_tree_depth, POOLED_MAX_TREE_DEPTH))
 
 
 def fit_gaussian(cells: pd.DataFrame, design: Design, settings: SamplerSettings, pooled: bool = True,

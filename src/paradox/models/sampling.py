@@ -30,6 +30,11 @@ class ConvergenceError(RuntimeError):
     """Raised when R-hat, ESS or divergences fail their thresholds."""
 
 
+class SamplingStopped(KeyboardInterrupt):
+    """The sampler returned fewer chains or draws than asked for: it was interrupted (Ctrl-C, or a notebook
+    cell's timeout), and PyMC's and nutpie's samplers return the draws made so far instead of raising."""
+
+
 @dataclass(frozen=True)
 class ConvergenceThresholds:
     """Thresholds after Vehtari et al. (2021): R-hat below 1.01, bulk and tail ESS of
@@ -74,12 +79,24 @@ def sample(
                 progressbar=False,
                 compute_convergence_checks=False,
             )
+            _check_complete(idata, settings)
             if log_likelihood:
                 pm.compute_log_likelihood(idata, progressbar=False)
         return idata
 
     extra = {"var_names": var_names, "log_likelihood": log_likelihood}
     return cached("posterior", model, settings, run, extra)
+
+
+def _check_complete(idata: xr.DataTree, settings: SamplerSettings) -> None:
+    """Raise SamplingStopped unless every chain has every draw: the draws of an interrupted run would pass
+    for a result (two whole chains of four passed the convergence checks after a notebook cell's timeout,
+    2026-11-27), and the result cache would keep them."""
+    sizes = idata["posterior"].sizes
+    got, wanted = (sizes.get("chain", 0), sizes.get("draw", 0)), (settings.chains, settings.draws)
+    if got != wanted:
+        raise SamplingStopped(f"sampling stopped early: {got[0]} chains x {got[1]} draws of {wanted[0]} x "
+                              f"{wanted[1]} (interrupted?); nothing is kept")
 
 
 def _sampler_options(settings: SamplerSettings) -> dict:
