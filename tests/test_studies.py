@@ -3,8 +3,7 @@
 The expensive tests share one small study (2 scenarios x 2 replicates, the Gaussian cell model, which
 compiles once per worker) and run it two ways: all of it in one go on a real `dask scheduler` with two
 `dask worker` processes started here, and resumed on a LocalCluster of 1 worker (half of it, then the rest).
-The rows must agree task by task: seeds come from the task, not from the worker or the order. (run_study's
-own LocalCluster, `workers=N`, is run by notebook 09 and the slow Ctrl-C test.)
+The rows must agree task by task: seeds come from the task, not from the worker or the order.
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import logging
 import os
 import signal
 import socket
@@ -25,13 +23,13 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 import pytest
-from distributed import LocalCluster
 
 from paradox.design import RECOVERY_LEVELS
 from paradox.settings import SamplerSettings
 from paradox.studies import (GaussianCells, IntegratedOrdinal, ResultStore, Scenario, Study, StudyMismatch,
                              design_for, run_study, task_seeds, true_deltas)
 from paradox.studies.fit_task import TIMING_COLUMNS
+from paradox.studies.runner import local_cluster
 
 DASK = Path(sys.executable).with_name("dask")
 #: Generous bounds for a loaded 2-core machine (a worker's first model compiles with a cold cache).
@@ -237,8 +235,7 @@ def runs(design, tmp_path_factory):
     with dask_cluster(tmp_path_factory.mktemp("dask-logs")) as address:
         whole = run_study(_study(design, 2), one_go, scheduler=address, progress=False)
     again = run_study(_study(design, 2), one_go, workers=2, progress=False)  # nothing to fit: no cluster starts
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=logging.ERROR) as cluster:
+    with local_cluster(1) as cluster:  # the one run_study starts itself, kept for both calls
         first_half = run_study(_study(design, 1), resumed, scheduler=cluster.scheduler_address, progress=False)
         rest = run_study(_study(design, 2), resumed, scheduler=cluster.scheduler_address, progress=False)
     return first_half, rest, whole, again

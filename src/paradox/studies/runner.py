@@ -53,15 +53,20 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+def local_cluster(workers: int | None = None) -> LocalCluster:
+    """The LocalCluster a study runs on when no scheduler is given: `workers` processes (default: one per
+    core), one thread each (a fit's chains run one after another in its worker), no dashboard."""
+    return LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1, processes=True,
+                        dashboard_address=None, silence_logs=logging.ERROR)
+
+
 @contextlib.contextmanager
 def _client(workers: int | None, scheduler: str | None):
     if scheduler:
         with Client(scheduler) as client:
             yield client
         return
-    n = workers or default_workers()
-    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+    with local_cluster(workers) as cluster, Client(cluster) as client:
         yield client
 
 
