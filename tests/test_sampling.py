@@ -73,10 +73,11 @@ def _standard_normal(n: int):
     return model
 
 
-def test_the_deepest_trajectory_reaches_nutpie(fast_settings):
-    """max_tree_depth caps nutpie's trajectories (2**depth - 1 leapfrog steps): 200 dimensions at
+@pytest.mark.parametrize("sampler", ["nutpie", "pymc"])
+def test_the_deepest_trajectory_reaches_the_sampler(fast_settings, sampler):
+    """max_tree_depth caps the trajectories of either NUTS (2**depth - 1 leapfrog steps): 200 dimensions at
     target_accept 0.99 take longer ones without it."""
-    settings = fast_settings.with_(draws=100, tune=100, chains=2, nuts_sampler="nutpie", target_accept=0.99)
+    settings = fast_settings.with_(draws=100, tune=100, chains=2, nuts_sampler=sampler, target_accept=0.99)
     steps = {depth: int(sample(_standard_normal(200), settings.with_(max_tree_depth=depth))["sample_stats"]["n_steps"].max())
              for depth in (3, 10)}
     assert steps[3] <= 2**3 - 1 < steps[10], steps

@@ -219,12 +219,15 @@ class SRPResult:
 #: in 4,000 transitions; the ordinal one once in 8,000 (seed 1, 4 x 2,000 draws; none at 0.99, which took 151 s
 #: instead of 85 s, 2026-11-26).
 POOLED_TARGET_ACCEPT = 0.99
-#: Deepest nutpie trajectory of the pooled models: 63 leapfrog steps. At target_accept 0.99 nutpie's first
+#: Deepest trajectory of the pooled models: 63 leapfrog steps. At target_accept 0.99 nutpie's first
 #: tuning steps ran about 400 leapfrog steps each (a step size and mass matrix not yet adapted, and no early cap
 #: in nutpie), and tuning cost as much as the 2,000 draws after it (notebook 06's ordinal fit, seed 1: 54,278
 #: steps in 500 tuning iterations, 39,638 of them in the first 100; 31 per draw after). Capped at 6, tuning
 #: took 17,409 steps, the draws the same 31 per draw, with no divergence (2026-11-27; README, Runtime). A
-#: depth of 6 leaves twice the steps the draws take; PyMC's NUTS is left at its own caps (8 early, 10 after).
+#: depth of 6 leaves twice the steps nutpie's draws take. PyMC's NUTS (PARADOX_SAMPLER=pymc) takes 55 per draw
+#: there and gets the same cap: one chain of 500 tuning + 300 draws took 47 s instead of 69 s (53.6 steps per
+#: draw, longest 63 instead of 127; tau's bulk ESS 71 against 81 of 300; no divergence; 2026-11-27); without
+#: it notebook 06's fit ran past the 900 s cell timeout of `make test` on a 2-core machine.
 POOLED_MAX_TREE_DEPTH = 6
 
 

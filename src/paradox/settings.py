@@ -73,10 +73,11 @@ class SamplerSettings:
     # mass matrix cannot follow that: on the integrated SRP model it cut the leapfrog steps per draw from
     # 20.5 to 12.6 at a higher ESS (notebook 02's fit, 4 x 1,000 draws).
     low_rank_mass_matrix: bool = True
-    # nutpie only: the deepest trajectory, 2**depth - 1 leapfrog steps (nutpie's maxdepth; its default is 10).
-    # nutpie applies it from the first tuning step on and has no separate early cap (PyMC's NUTS caps its
-    # first tuning steps at depth 8), so a model that starts far from its posterior can run trajectories of
-    # hundreds of steps while its step size and mass matrix are still wrong: see hypotheses.settings_for.
+    # The deepest trajectory, 2**depth - 1 leapfrog steps (nutpie's maxdepth, PyMC's max_treedepth; both
+    # default to 10). nutpie applies it from the first tuning step on and has no separate early cap (PyMC's
+    # NUTS caps its first 200 tuning steps at depth 8), so a model that starts far from its posterior can run
+    # trajectories of hundreds of steps while its step size and mass matrix are still wrong: see
+    # hypotheses.settings_for.
     max_tree_depth: int = 10
     mode: str = "full"
     # Tests sample afresh (off); `make reproduce` reuses unchanged fits (on).

@@ -99,11 +99,18 @@ def _check_complete(idata: xr.DataTree, settings: SamplerSettings) -> None:
                               f"{wanted[1]} (interrupted?); nothing is kept")
 
 
+#: PyMC's NUTS caps its first 200 tuning steps at this depth (its own default, kept).
+PYMC_EARLY_MAX_TREE_DEPTH = 8
+
+
 def _sampler_options(settings: SamplerSettings) -> dict:
     if settings.nuts_sampler == "nutpie":
         options = settings.nutpie_options
         return {"target_accept": options.pop("target_accept"), "nuts": options}
-    return {"target_accept": settings.target_accept}
+    # PyMC's NUTS: the same deepest trajectory, and its own early cap (first 200 tuning steps, depth 8) no deeper
+    return {"target_accept": settings.target_accept,
+            "nuts": {"max_treedepth": settings.max_tree_depth,
+                     "early_max_treedepth": min(PYMC_EARLY_MAX_TREE_DEPTH, settings.max_tree_depth)}}
 
 
 def tidy_summary(idata: xr.DataTree, var_names: list[str], ci_prob: float = 0.95) -> pd.DataFrame:
