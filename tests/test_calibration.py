@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from paradox import calibration, verdict
+from paradox.settings import SamplerSettings
 
 
 def _rows(scenario, verdicts_per_survey, covers=True, pooled=True):
@@ -43,3 +44,16 @@ def test_goal_report_says_when_a_goal_is_missed(design):
     report = "\n".join(calibration.goal_report(table))
     assert "claim called where false: at most 0.500" in report and "NOT met" in report
     assert "power (hypothesised, pooled): 1.000" in report
+
+
+def test_the_pooled_study_samples_as_the_package_samples_pooled_models(design):
+    """At the study's draws, with the pooled fits' target acceptance and trajectory cap (hypotheses.settings_for);
+    the unpooled study keeps the plain settings. The cap is part of what a stored fit depends on."""
+    from paradox import hypotheses
+
+    pooled, unpooled = (calibration.study(design, pooled, replicates=2) for pooled in (True, False))
+    assert (pooled.settings.target_accept, pooled.settings.max_tree_depth) == (
+        hypotheses.POOLED_TARGET_ACCEPT, hypotheses.POOLED_MAX_TREE_DEPTH)
+    assert (pooled.settings.draws, pooled.settings.chains) == (unpooled.settings.draws, unpooled.settings.chains)
+    assert unpooled.settings == SamplerSettings(**calibration.STUDY_SETTINGS)
+    assert pooled.fingerprint()["settings"]["max_tree_depth"] == hypotheses.POOLED_MAX_TREE_DEPTH

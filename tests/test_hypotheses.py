@@ -119,3 +119,16 @@ def test_verdict_table_has_one_row_per_hypothesis_and_method(design):
     assert list(zip(table["hypothesis"], table["method"])) == [("H1", "ordinal"), ("H1", "gaussian")]
     wide = hypotheses.compare_verdicts(table)
     assert wide.loc["H1", "ordinal"] == wide.loc["H1", "gaussian"] == verdict.CLAIM
+
+
+def test_effect_recovery_sets_each_true_effect_beside_its_interval(design):
+    """The design's true effects for severity, against draws centred on them (inside) and shifted by 1 (outside)."""
+    true_fav = design.simulation.effects["severity"]["recovery_favourable"]
+    true_unfav = design.simulation.effects["severity"]["recovery_unfavourable"]
+    grid = np.linspace(-0.5, 0.5, 2001)
+    table = hypotheses.effect_recovery(_draws(true_fav + grid, true_unfav + 1.0 + grid), design).set_index("level")
+    assert list(table.index) == ["favourable", "unfavourable"]
+    assert table.at["favourable", "true"] == true_fav and table.at["unfavourable", "true"] == true_unfav
+    assert table.at["favourable", "mean"] == pytest.approx(true_fav)
+    assert table.at["favourable", "lower"] == pytest.approx(true_fav - 0.475, abs=1e-3)
+    assert table.at["favourable", "inside"] and not table.at["unfavourable", "inside"]

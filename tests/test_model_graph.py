@@ -61,3 +61,13 @@ def test_the_paradox_models_draw(survey):
 def test_a_model_without_variables_is_an_error():
     with pytest.raises(ValueError, match="no named variables"):
         model_graph.plot_model_graph(pm.Model())
+
+
+def test_a_notebook_shows_the_graph_as_an_image_before_pyplot_is_imported():
+    """IPython's display machinery asks an object for `_repr_png_` when no printer is registered for its type
+    (the inline backend registers one for Figure only once pyplot is imported): notebooks 06-08 stored their
+    graph as the text "<Figure size ...>" without it."""
+    from IPython.core.formatters import PNGFormatter
+
+    png = PNGFormatter()(model_graph.plot_model_graph(_small_model()))  # a fresh formatter: nothing registered
+    assert png is not None and png[:8] == b"\x89PNG\r\n\x1a\n"

@@ -32,7 +32,8 @@ OUTPUT_DIR = RESULTS_DIR / "calibration"
 TABLE = "operating_characteristics.csv"
 #: Draws per fit: 2 chains of 500 after 500 tuning steps (1,000 draws; a quarter of fast mode, to afford many
 #: fits): a probability near the decision threshold 0.95 is then estimated to about +/-0.01, and a fit whose
-#: convergence checks fail is counted in `share_not_converged`, not dropped.
+#: convergence checks fail is counted in `share_not_converged`, not dropped. The pooled study samples as the
+#: package's pooled fits do (`pooled_study_settings`).
 STUDY_SETTINGS = {"draws": 500, "tune": 500, "chains": 2}
 #: Coverage goal of the 95% intervals, and the largest rate of calling the claim where it is false.
 COVERAGE_GOAL = (0.93, 0.97)
@@ -62,6 +63,16 @@ TRUTHS = (
 )
 
 
+def pooled_study_settings(settings: SamplerSettings) -> SamplerSettings:
+    """A pooled model's sampler settings in a study: the target acceptance and trajectory cap of the package's
+    pooled fits (hypotheses.settings_for: at 0.95 the pooled models diverged now and then, and nutpie's first
+    tuning steps ran hundreds of leapfrog steps), at the study's own number of draws."""
+    from paradox.hypotheses import POOLED_MAX_TREE_DEPTH, POOLED_TARGET_ACCEPT
+
+    return settings.with_(target_accept=max(settings.target_accept, POOLED_TARGET_ACCEPT),
+                          max_tree_depth=min(settings.max_tree_depth, POOLED_MAX_TREE_DEPTH))
+
+
 def study(design: Design, pooled: bool, replicates: int):
     """The study of one pooling choice (paradox.studies.Study)."""
     from paradox.studies import ObservedPatterns, Scenario, Study
@@ -74,7 +85,7 @@ def study(design: Design, pooled: bool, replicates: int):
         # The integrated model over each survey's observed answer patterns (about 800 of the design's 4,116
         # possible ones at 120 per cell): the same posterior as over the whole grid, for less per gradient.
         method=ObservedPatterns(pooled=pooled),
-        settings=SamplerSettings(**STUDY_SETTINGS),
+        settings=pooled_study_settings(SamplerSettings(**STUDY_SETTINGS)) if pooled else SamplerSettings(**STUDY_SETTINGS),
         rule=design.rule("logit"),
     )
 
@@ -145,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     design = load_design(args.design)
     out = Path(args.out)
     frames, status = [], 0
-    # Pooled and unpooled alternate by replicate block, so that a run stopped early has both at similar sizes.
+    # The pooled study first, then the unpooled one; each resumes where it stopped.
     poolings = {"both": (True, False), "pooled": (True,), "unpooled": (False,)}[args.pooling]
     for pooled in poolings:
         the_study = study(design, pooled, args.replicates)

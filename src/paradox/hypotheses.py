@@ -23,7 +23,7 @@ from scipy.special import expit
 
 from paradox import verdict as decision
 from paradox.data import Survey
-from paradox.design import Design
+from paradox.design import RECOVERY_LEVELS, Design
 from paradox.models import srp
 from paradox.models.sampling import assert_converged, convergence_report, sample
 from paradox.settings import SamplerSettings
@@ -143,6 +143,23 @@ def method_verdicts(effects: xr.DataArray, design: Design, method: str, rule: De
         for name, event in decision.claim_indicators(fav.values, unfav.values, rule.rope).items():
             row[f"{name}_mcse"] = _probability_mcse(event)
         rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def effect_recovery(effects: xr.DataArray, design: Design, ci_prob: float = 0.95) -> pd.DataFrame:
+    """Each recovery effect a synthetic survey was generated with (the design file's `simulation.effects`,
+    logits) beside its posterior mean and equal-tailed interval (`ci_prob`): did the fit recover what went in?
+    One row per experiment and level; `inside` says whether the interval holds the true value (one survey
+    misses now and then by chance; coverage over many is what `make calibrate` measures)."""
+    lower_q, upper_q = (1 - ci_prob) / 2, 1 - (1 - ci_prob) / 2
+    rows = []
+    for moderator in effects["experiment"].values:
+        for level, cell in zip(("favourable", "unfavourable"), RECOVERY_LEVELS):
+            draws = effects.sel(experiment=moderator, recovery_level=level).values.ravel()
+            true = design.simulation.effects[str(moderator)][cell]
+            lower, upper = np.quantile(draws, [lower_q, upper_q])
+            rows.append({"experiment": str(moderator), "level": level, "true": true, "mean": float(draws.mean()),
+                         "lower": float(lower), "upper": float(upper), "inside": bool(lower <= true <= upper)})
     return pd.DataFrame(rows)
 
 

@@ -10,6 +10,7 @@ below the lowest of its parents, so priors are at the top and the data at the bo
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 import pymc as pm
@@ -28,6 +29,18 @@ _LOOK = {
     NodeType.POTENTIAL: ("white", "round,pad=0.35", "dashed"),
 }
 _KIND_LABEL = {NodeType.DETERMINISTIC: "Deterministic", NodeType.DATA: "Data", NodeType.POTENTIAL: "Potential"}
+
+
+class GraphFigure(Figure):
+    """A matplotlib Figure that shows itself as an image in a notebook. A Figure made outside pyplot is shown
+    as an image only once pyplot has been imported (that is when the inline backend registers its display
+    hook): notebooks 06-08 draw their model's graph before any other figure, and stored it as the text
+    `<Figure size ...>`."""
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", bbox_inches="tight")
+        return buffer.getvalue()
 
 
 @dataclass(frozen=True)
@@ -107,7 +120,7 @@ def plot_model_graph(model: pm.Model, title: str | None = None, width: float = 1
             left += width
 
     # A Figure outside pyplot: a notebook shows it once, by ending a cell with it, and nothing needs closing.
-    fig = Figure(figsize=(width, 1.25 * n_rows + (0.4 if title else 0.0)))
+    fig = GraphFigure(figsize=(width, 1.25 * n_rows + (0.4 if title else 0.0)))
     ax = fig.subplots()
     ax.set_axis_off()
     ax.set_xlim(0, 1)

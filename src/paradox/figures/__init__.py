@@ -18,6 +18,8 @@ STYLE = {"figure.dpi": 110, "savefig.dpi": 110, "axes.spines.top": False, "axes.
 PNG_METADATA = {"Software": None}
 #: Caption of every figure drawn from the synthetic stand-in: a figure may be seen without its notebook.
 SYNTHETIC = "Synthetic stand-in data (paradox.simulate), not Magnini et al.'s"
+#: Notebook 07's example export: made-up respondents, not a real replication.
+SIMULATED_EXAMPLE = "Simulated example export (data/examples/make_examples.py): made-up respondents"
 
 
 def note_source(fig: plt.Figure, text: str) -> plt.Figure:

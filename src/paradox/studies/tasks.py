@@ -90,7 +90,8 @@ class Study:
             "paradox": __version__,
             "method": self.method.describe(),
             "rule": [self.decision_rule.rope, self.decision_rule.probability],
-            "settings": {k: getattr(self.settings, k) for k in ("draws", "tune", "chains", "seed", "target_accept")},
+            "settings": {k: getattr(self.settings, k)
+                         for k in ("draws", "tune", "chains", "seed", "target_accept", "max_tree_depth")},
             "design": {
                 "experiments": [[e.moderator, e.n_per_cell] for e in self.design.experiments],
                 "items": list(self.design.items), "scale_points": self.design.scale_points,
