@@ -33,7 +33,7 @@ TABLE = "operating_characteristics.csv"
 #: Draws per fit: 2 chains of 500 after 500 tuning steps (1,000 draws; a quarter of fast mode, to afford many
 #: fits): a probability near the decision threshold 0.95 is then estimated to about +/-0.01, and a fit whose
 #: convergence checks fail is counted in `share_not_converged`, not dropped. The pooled study samples as the
-#: package's pooled fits do (`pooled_study_settings`).
+#: package's pooled fits do (`hypotheses.pooled_sampling`).
 STUDY_SETTINGS = {"draws": 500, "tune": 500, "chains": 2}
 #: Coverage goal of the 95% intervals, and the largest rate of calling the claim where it is false.
 COVERAGE_GOAL = (0.93, 0.97)
@@ -63,20 +63,12 @@ TRUTHS = (
 )
 
 
-def pooled_study_settings(settings: SamplerSettings) -> SamplerSettings:
-    """A pooled model's sampler settings in a study: the target acceptance and trajectory cap of the package's
-    pooled fits (hypotheses.settings_for: at 0.95 the pooled models diverged now and then, and nutpie's first
-    tuning steps ran hundreds of leapfrog steps), at the study's own number of draws."""
-    from paradox.hypotheses import POOLED_MAX_TREE_DEPTH, POOLED_TARGET_ACCEPT
-
-    return settings.with_(target_accept=max(settings.target_accept, POOLED_TARGET_ACCEPT),
-                          max_tree_depth=min(settings.max_tree_depth, POOLED_MAX_TREE_DEPTH))
-
-
 def study(design: Design, pooled: bool, replicates: int):
     """The study of one pooling choice (paradox.studies.Study)."""
+    from paradox.hypotheses import pooled_sampling
     from paradox.studies import ObservedPatterns, Scenario, Study
 
+    settings = SamplerSettings(**STUDY_SETTINGS)
     return Study(
         name=f"calibration_{'pooled' if pooled else 'unpooled'}",
         design=design,
@@ -85,7 +77,8 @@ def study(design: Design, pooled: bool, replicates: int):
         # The integrated model over each survey's observed answer patterns (about 800 of the design's 4,116
         # possible ones at 120 per cell): the same posterior as over the whole grid, for less per gradient.
         method=ObservedPatterns(pooled=pooled),
-        settings=pooled_study_settings(SamplerSettings(**STUDY_SETTINGS)) if pooled else SamplerSettings(**STUDY_SETTINGS),
+        # a pooled model as the package samples one (hypotheses.pooled_sampling), at the study's draws
+        settings=pooled_sampling(settings) if pooled else settings,
         rule=design.rule("logit"),
     )
 

@@ -243,8 +243,9 @@ POOLED_TARGET_ACCEPT = 0.99
 #: took 17,409 steps, the draws the same 31 per draw, with no divergence (2026-11-27; README, Runtime). A
 #: depth of 6 leaves twice the steps nutpie's draws take. PyMC's NUTS (PARADOX_SAMPLER=pymc) takes 55 per draw
 #: there and gets the same cap: one chain of 500 tuning + 300 draws took 47 s instead of 69 s (53.6 steps per
-#: draw, longest 63 instead of 127; tau's bulk ESS 71 against 81 of 300; no divergence; 2026-11-27); without
-#: it notebook 06's fit ran past the 900 s cell timeout of `make test` on a 2-core machine.
+#: draw, longest 63 instead of 127; tau's bulk ESS 71 against 81 of 300; no divergence; 2026-11-27). In
+#: `make test` on a 2-core machine notebook 06's fit with PyMC then took 844 s, without the cap it ran past the
+#: 900 s cell timeout (Makefile, CELL_TIMEOUT).
 POOLED_MAX_TREE_DEPTH = 6
 
 
@@ -254,8 +255,14 @@ def settings_for(model, settings: SamplerSettings) -> SamplerSettings:
     POOLED_MAX_TREE_DEPTH, for the cost of its first tuning steps."""
     if not srp.is_pooled(model):
         return settings
-    return settings.for_slow_mixing().with_(target_accept=max(settings.target_accept, POOLED_TARGET_ACCEPT),
-                                            max_tree_depth=min(settings.max_tree_depth, POOLED_MAX_TREE_DEPTH))
+    return pooled_sampling(settings.for_slow_mixing())
+
+
+def pooled_sampling(settings: SamplerSettings) -> SamplerSettings:
+    """These settings at POOLED_TARGET_ACCEPT and POOLED_MAX_TREE_DEPTH (or stricter), draws unchanged: how a
+    pooled model is sampled, here and in simulation studies (paradox.calibration)."""
+    return settings.with_(target_accept=max(settings.target_accept, POOLED_TARGET_ACCEPT),
+                          max_tree_depth=min(settings.max_tree_depth, POOLED_MAX_TREE_DEPTH))
 
 
 def fit_gaussian(cells: pd.DataFrame, design: Design, settings: SamplerSettings, pooled: bool = True,
