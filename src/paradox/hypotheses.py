@@ -154,7 +154,7 @@ def effect_recovery(effects: xr.DataArray, design: Design, ci_prob: float = 0.95
     lower_q, upper_q = (1 - ci_prob) / 2, 1 - (1 - ci_prob) / 2
     rows = []
     for moderator in effects["experiment"].values:
-        for level, cell in zip(("favourable", "unfavourable"), RECOVERY_LEVELS):
+        for level, cell in zip(srp.LEVELS, RECOVERY_LEVELS):
             draws = effects.sel(experiment=moderator, recovery_level=level).values.ravel()
             true = design.simulation.effects[str(moderator)][cell]
             lower, upper = np.quantile(draws, [lower_q, upper_q])
