@@ -6,6 +6,7 @@ import pytest
 
 from paradox import calibration, verdict
 from paradox.settings import SamplerSettings
+from paradox.studies import NOT_CONVERGED
 
 
 def _rows(scenario, verdicts_per_survey, covers=True, pooled=True):
@@ -13,8 +14,8 @@ def _rows(scenario, verdicts_per_survey, covers=True, pooled=True):
     for replicate, verdicts in enumerate(verdicts_per_survey):
         for k, v in enumerate(verdicts):
             rows.append({"scenario": scenario, "pooled": pooled, "replicate": replicate, "moderator": f"m{k}",
-                         "verdict": v, "covers_fav": covers, "covers_unfav": True, "max_rhat": 1.0,
-                         "divergences": 0})
+                         "verdict": v, "covers_fav": covers, "covers_unfav": True,
+                         "refitted": v == NOT_CONVERGED})
     return rows
 
 
@@ -44,6 +45,16 @@ def test_goal_report_says_when_a_goal_is_missed(design):
     report = "\n".join(calibration.goal_report(table))
     assert "claim called where false: at most 0.500" in report and "NOT met" in report
     assert "power (hypothesised, pooled): 1.000" in report
+    assert "convergence checks twice (no verdict): at most 0.000" in report
+
+
+def test_a_survey_without_a_converged_fit_is_counted_not_dropped(design):
+    surveys = [[verdict.CLAIM] * 4, [NOT_CONVERGED] * 4, [verdict.INCONCLUSIVE] * 4, [verdict.CLAIM] * 4]
+    table = calibration.operating_characteristics(pd.DataFrame(_rows("null", surveys)), design)
+    row = table.iloc[0]
+    assert row["n_sims"] == 4 and row["rate_claim"] == pytest.approx(0.5)
+    assert row["rate_not_converged"] == pytest.approx(0.25) and row["share_refitted"] == pytest.approx(0.25)
+    assert "at most 0.250; where the claim is false" in "\n".join(calibration.goal_report(table))
 
 
 def test_the_pooled_study_samples_as_the_package_samples_pooled_models(design):

@@ -1,5 +1,5 @@
 """`paradox plan`: the design prior, the summary arithmetic, Welch's power against Cohen's table, bad input
-(status 2, nothing written), the padded pattern model against the grid model, and one small real plan on Dask."""
+(status 2, nothing written), the observed-pattern model against the grid model, and one small real plan on Dask."""
 
 from __future__ import annotations
 
@@ -15,8 +15,7 @@ from paradox.cli import main
 from paradox.models import srp
 from paradox.models.sampling import FORWARD_MODE
 from paradox.settings import ROOT
-from paradox.studies import simulated_survey
-from paradox.studies.fits import padded_length
+from paradox.studies import NOT_CONVERGED, simulated_survey
 
 ORIGINALS = ROOT / "data" / "examples" / "replication_originals.csv"
 
@@ -45,7 +44,7 @@ def _rows(verdicts_by_size: dict[int, list[str]], moderator="severity") -> pd.Da
     for size, verdicts in verdicts_by_size.items():
         for i, v in enumerate(verdicts):
             rows.append({"moderator": moderator, "n_per_cell": size, "simulation": i, "verdict": v,
-                         "true_delta_fav": 1.3, "max_rhat": 1.0, "divergences": 0, "p_claim_mcse": 0.01,
+                         "true_delta_fav": 1.3, "refitted": v == NOT_CONVERGED, "p_claim_mcse": 0.01,
                          "sample_s": 1.0})
     return pd.DataFrame(rows)
 
@@ -69,6 +68,18 @@ def test_rates_their_standard_errors_and_the_smallest_size(design):
     text = planning.summary(table, prior, design, 0.8)
     assert "**160** per cell" in text and "SYNTHETIC" in text
     assert f"2.5 x the original's 120 per cell = 300 per cell" in text
+
+
+def test_a_fit_that_did_not_converge_is_no_conclusion(design):
+    claim = verdict.CLAIM
+    rows = _rows({40: [claim] * 8 + [NOT_CONVERGED] * 2})
+    prior = planning.priors_from_design(design, ["H1"])
+    table = planning.assurance_table(rows, prior, design)
+    assert table["assurance"].tolist() == pytest.approx([0.8])
+    assert table["rate_conclusive"].tolist() == pytest.approx([0.8])
+    assert table["rate_not_converged"].tolist() == pytest.approx([0.2])
+    assert table["share_refitted"].tolist() == pytest.approx([0.2])
+    assert "NOT CONVERGED 0.20" in planning.summary(table, prior, design, 0.8)
 
 
 def test_welch_size_is_the_first_size_reaching_the_target(design):
@@ -101,25 +112,19 @@ def test_a_plan_samples_with_nutpie_whatever_the_environment_asks():
     assert {k: getattr(settings, k) for k in planning.PLAN_DRAWS} == planning.PLAN_DRAWS
 
 
-def test_padded_length_buckets():
-    assert [padded_length(n) for n in (1, 64, 65, 200, 256, 257)] == [64, 64, 128, 256, 256, 512]
-
-
-def test_padded_model_has_the_grid_models_log_density(design):
+def test_observed_pattern_model_has_the_grid_models_log_density(design):
     """The cheap fit: the same log density as the model over every pattern of the grid, at any point."""
     alone = dataclasses.replace(design, experiments=design.experiments[:1])
     survey = simulated_survey(dataclasses.replace(alone, experiments=(dataclasses.replace(alone.experiments[0],
                                                                                           n_per_cell=30),)), 3)
-    n_patterns = len(srp.answer_patterns(survey)[0])
-    padded = srp.padded_integrated_model(survey, padded_length(n_patterns), pooled=False)
+    observed = srp.observed_patterns_model(survey, pooled=False)
     grid = srp.ordinal_model(survey, pooled=False, integrate_respondents=True, patterns=srp.pattern_grid(alone))
+    assert len(observed.coords["pattern"]) == len(srp.answer_patterns(survey)[0]) < len(grid.coords["pattern"])
     point = grid.initial_point()
     rng = np.random.default_rng(0)
     point = {k: v + 0.3 * rng.standard_normal(v.shape) for k, v in point.items()}
-    logp = [m.compile_logp(mode=FORWARD_MODE)(point) for m in (padded, grid)]  # Python mode: nothing compiled
+    logp = [m.compile_logp(mode=FORWARD_MODE)(point) for m in (observed, grid)]  # Python mode: nothing compiled
     assert logp[0] == pytest.approx(logp[1], rel=1e-10)
-    with pytest.raises(ValueError, match="more than the"):
-        srp.padded_patterns(survey, n_patterns - 1)
 
 
 # --- bad input: status 2, nothing written -----------------------------------------------------------------------

@@ -26,8 +26,8 @@ import pytest
 
 from paradox.design import RECOVERY_LEVELS
 from paradox.settings import SamplerSettings
-from paradox.studies import (GaussianCells, IntegratedOrdinal, ResultStore, Scenario, Study, StudyMismatch,
-                             design_for, run_study, task_seeds, true_deltas)
+from paradox.studies import (NOT_CONVERGED, GaussianCells, IntegratedOrdinal, ResultStore, Scenario, Study,
+                             StudyMismatch, design_for, run_study, task_seeds, true_deltas)
 from paradox.studies.fit_task import TIMING_COLUMNS
 from paradox.studies.runner import local_cluster
 
@@ -235,14 +235,19 @@ def runs(design, tmp_path_factory):
     with dask_cluster(tmp_path_factory.mktemp("dask-logs")) as address:
         whole = run_study(_study(design, 2), one_go, scheduler=address, progress=False)
     again = run_study(_study(design, 2), one_go, workers=2, progress=False)  # nothing to fit: no cluster starts
-    with local_cluster(1) as cluster:  # the one run_study starts itself, kept for both calls
+    with local_cluster(1) as cluster:  # the one run_study starts itself, kept for all three calls
         first_half = run_study(_study(design, 1), resumed, scheduler=cluster.scheduler_address, progress=False)
         rest = run_study(_study(design, 2), resumed, scheduler=cluster.scheduler_address, progress=False)
-    return first_half, rest, whole, again
+        # 10 draws per chain cannot give the bulk ESS of 100 per chain the checks ask (ESS is at most a few
+        # times the draws), with 2 chains or with the refit's 4: every fit fails twice, by arithmetic.
+        starved = dataclasses.replace(_study(design, 1, name="starved"), settings=_settings(draws=10, tune=10, chains=2))
+        unconverged = run_study(starved, tmp_path_factory.mktemp("starved"), scheduler=cluster.scheduler_address,
+                                progress=False)
+    return first_half, rest, whole, again, unconverged
 
 
 def test_resume_fits_each_task_once(runs):
-    first_half, rest, whole, again = runs
+    first_half, rest, whole, again, _ = runs
     assert sorted(first_half.fitted) == ["claim__r00000", "null__r00000"] and not first_half.skipped
     assert sorted(rest.skipped) == sorted(first_half.fitted)
     assert sorted(rest.fitted) == ["claim__r00001", "null__r00001"]
@@ -252,7 +257,7 @@ def test_resume_fits_each_task_once(runs):
 
 
 def test_rows_do_not_depend_on_workers_or_resuming(runs, design):
-    first_half, rest, whole, _ = runs
+    first_half, rest, whole, _, _ = runs
     resumed, one_go = rest.table(), whole.table()
     assert len(one_go) == 4 * len(design.moderators)
     # Each task ran in different worker processes in the two runs (dask CLI workers; a LocalCluster's
@@ -268,7 +273,7 @@ def test_rows_do_not_depend_on_workers_or_resuming(runs, design):
 
 
 def test_each_worker_compiles_once(runs):
-    _, _, whole, _ = runs
+    _, _, whole, _, _ = runs
     per_task = whole.table().drop_duplicates(["scenario", "replicate"])
     compiled = per_task.groupby("worker")["compiled"].sum()
     assert (compiled == 1).all(), compiled  # every other fit on a worker reused its compiled model
@@ -288,10 +293,19 @@ def test_rows_are_sound(runs):
             table[f"true_delta_{short}"] <= table[f"delta_{short}_upper"])
         assert (within == table[f"covers_{short}"]).all()
     assert set(table["verdict"]) <= {"claim holds", "paradox at both levels", "moderation without a paradox",
-                                     "no paradox", "inconclusive"}
+                                     "no paradox", "inconclusive", "not converged"}
+    assert (table["verdict"] == NOT_CONVERGED).equals(~table["converged"])
     assert ((table["p_claim"] >= 0) & (table["p_claim"] <= 1)).all()
     stored = json.loads(next((runs[2].store.directory / "rows").glob("*.json")).read_text())
     assert len(stored) == 4 and {"draws", "posterior"}.isdisjoint(stored[0])  # small rows, no draws
+
+
+def test_a_fit_failing_its_checks_is_refitted_once_and_then_gives_no_verdict(runs):
+    table = runs[4].table()
+    assert len(table) == 2 * len(runs[0].table()["moderator"].unique())
+    assert table["refitted"].all() and not table["converged"].any()
+    assert (table["verdict"] == NOT_CONVERGED).all()
+    assert (table["min_ess_bulk"] < 400).all()  # the second fit's checks: 4 chains of 10 draws
 
 
 # --- slow ---------------------------------------------------------------------------------------------------

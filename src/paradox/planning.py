@@ -43,11 +43,14 @@ from paradox import verdict as decision
 from paradox.design import Design
 from paradox.errors import InputError
 from paradox.settings import SamplerSettings
+from paradox.studies.tasks import NOT_CONVERGED, OUTCOMES
 
 #: Draws per fit: 2 chains of 500 after 500 tuning steps, as the calibration study (a quarter of fast mode,
 #: to afford many fits). A probability near the decision threshold is then estimated to about +/-0.01
 #: (each fit's Monte Carlo SE of P(claim) is stored: `p_claim_mcse`), far below the binomial SE of the
-#: assurance itself at 100 simulations (up to 0.05).
+#: assurance itself at 100 simulations (up to 0.05). A fit that fails its convergence checks is refitted once
+#: with twice the chains; one that fails again is "not converged", which never counts as a conclusion
+#: (paradox.studies.fit_task).
 PLAN_DRAWS = {"draws": 500, "tune": 500, "chains": 2}
 #: The plan's fits run as a study (paradox.studies), which samples with nutpie only.
 PLAN_SAMPLER = "nutpie"
@@ -252,7 +255,8 @@ def assurance_table(rows: pd.DataFrame, priors: list[DesignPrior], design: Desig
                     simulations: int | None = None) -> pd.DataFrame:
     """One row per hypothesis and cell size: the rate of each verdict with its Monte Carlo SE, the assurance
     (the rate of GOAL), Welch's power and its average over the prior (over the simulated surveys' true effects,
-    with its Monte Carlo SE), convergence, fit time."""
+    with its Monte Carlo SE), the share of fits refitted for convergence (paradox.studies.fit_task) and the
+    rate of fits that did not converge even then (NOT_CONVERGED: no conclusion), fit time."""
     by_moderator = {p.moderator: p for p in priors}
     scale = latent_sd(design)
     out = []
@@ -260,17 +264,17 @@ def assurance_table(rows: pd.DataFrame, priors: list[DesignPrior], design: Desig
         prior = by_moderator[moderator]
         record = {"hypothesis": prior.hypothesis, "moderator": moderator, "n_per_cell": int(size),
                   "n_sims": len(group)}
-        for name in decision.VERDICTS:
+        for name in OUTCOMES:
             column = "rate_" + name.replace(" ", "_")
             record[column], record[column + "_mc_se"] = rate(group["verdict"] == name)
         record["assurance"], record["assurance_mc_se"] = record["rate_claim_holds"], record["rate_claim_holds_mc_se"]
-        record["rate_conclusive"], record["rate_conclusive_mc_se"] = rate(group["verdict"] != decision.INCONCLUSIVE)
+        record["rate_conclusive"], record["rate_conclusive_mc_se"] = rate(
+            ~group["verdict"].isin([decision.INCONCLUSIVE, NOT_CONVERGED]))
         record["welch_power"] = welch_power(prior.favourable[0] / scale, size)
         powers = [welch_power(d / scale, size) for d in group["true_delta_fav"]]  # at each survey's true effect
         record["welch_assurance"], record["welch_assurance_mc_se"] = rate(powers)
         record["mean_p_claim_mcse"] = float(group["p_claim_mcse"].mean()) if "p_claim_mcse" in group else float("nan")
-        converged = (group["max_rhat"] < 1.01) & (group["divergences"] == 0)
-        record["share_not_converged"] = float(1 - converged.mean())
+        record["share_refitted"] = float(group["refitted"].mean())
         record["median_sample_s"] = float(group["sample_s"].median()) if "sample_s" in group else float("nan")
         out.append(record)
     table = pd.DataFrame(out)
@@ -321,7 +325,9 @@ def summary(table: pd.DataFrame, priors: list[DesignPrior], design: Design, targ
         for row in group.itertuples():
             lines.append(f"* {row.n_per_cell} per cell ({row.n_sims} simulations): claim holds {row.assurance:.2f} "
                          f"+/- {row.assurance_mc_se:.2f}; any conclusion {row.rate_conclusive:.2f}; inconclusive "
-                         f"{row.rate_inconclusive:.2f}; Welch's power {row.welch_power:.2f}")
+                         f"{row.rate_inconclusive:.2f}; Welch's power {row.welch_power:.2f}"
+                         + (f"; NOT CONVERGED {row.rate_not_converged:.2f} (fits that failed their checks twice; "
+                            "counted as no conclusion)" if row.rate_not_converged > 0 else ""))
         n = smallest[prior.moderator]
         lines.append("")
         lines.append(f"Smallest cell size in the grid reaching assurance {target:g}: **{n}** per cell ({3 * n} "

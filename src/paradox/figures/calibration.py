@@ -8,9 +8,10 @@ import pandas as pd
 from paradox import verdict as decision
 from paradox.figures import STYLE
 from paradox.figures.numbers import attach, row
+from paradox.studies.tasks import NOT_CONVERGED
 
 _COLOURS = {decision.CLAIM: "#1b9e77", decision.BOTH: "#66c2a5", decision.MODERATION_ONLY: "#8da0cb",
-            decision.NO_PARADOX: "#d95f02", decision.INCONCLUSIVE: "#bbbbbb"}
+            decision.NO_PARADOX: "#d95f02", decision.INCONCLUSIVE: "#bbbbbb", NOT_CONVERGED: "#e7298a"}
 
 
 def plot_operating_characteristics(table: pd.DataFrame, false_claim_goal: float = 0.05,

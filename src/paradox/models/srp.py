@@ -512,37 +512,30 @@ def welch_tests(cells: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def padded_patterns(survey: Survey, length: int) -> dict[str, np.ndarray]:
-    """The survey's observed answer patterns, padded with zero-count rows to `length` rows: the values of the
-    integrated likelihood's pm.Data (ordinal.PATTERN_ANSWERS, ordinal.PATTERN_GROUP, PATTERN_COUNTS). A padding
-    row repeats the first pattern; its count of 0 adds nothing to the log likelihood or its gradient (log L of
-    any pattern is finite: the quadrature floors each factor)."""
+def observed_pattern_data(survey: Survey) -> dict[str, np.ndarray]:
+    """The survey's observed answer patterns: the values of the integrated likelihood's pm.Data
+    (ordinal.PATTERN_ANSWERS, ordinal.PATTERN_GROUP, PATTERN_COUNTS)."""
     patterns, answers = answer_patterns(survey)
-    if len(patterns) > length:
-        raise ValueError(f"the survey has {len(patterns)} distinct answer patterns, more than the {length} rows "
-                         "of the padded data")
-    group = _cell_group(patterns, experiments_in(survey))
-    pad = length - len(patterns)
     return {
-        ordinal.PATTERN_ANSWERS: np.concatenate([answers, np.repeat(answers[:1], pad, axis=0)]).astype("int64"),
-        ordinal.PATTERN_GROUP: np.concatenate([group, np.repeat(group[:1], pad)]).astype("int64"),
-        PATTERN_COUNTS: np.concatenate([patterns["n"].to_numpy(dtype=float), np.zeros(pad)]),
+        ordinal.PATTERN_ANSWERS: answers.astype("int64"),
+        ordinal.PATTERN_GROUP: _cell_group(patterns, experiments_in(survey)).astype("int64"),
+        PATTERN_COUNTS: patterns["n"].to_numpy(dtype=float),
     }
 
 
-def padded_integrated_model(survey: Survey, length: int, priors: OrdinalPriors = OrdinalPriors(),
+def observed_patterns_model(survey: Survey, priors: OrdinalPriors = OrdinalPriors(),
                             pooled: bool = True) -> pm.Model:
     """The integrated ordinal model (`ordinal_model(..., integrate_respondents=True)`, the same posterior)
-    over the survey's observed answer patterns only, padded to `length` rows.
+    over the survey's observed answer patterns only.
 
     `pattern_grid` makes one model for every survey of a design by listing every possible pattern
     (12 cells x 7^3 = 4,116), but a survey of a few hundred respondents per experiment shows only a few
-    hundred of them, and the cost of a gradient grows with the rows. Here the observed patterns are padded
-    with rows that count 0 (paradox.studies.fits.padded_length), and one compiled model refits every survey of
-    the same experiments, of any length (nutpie's `with_data`: the answers, cells and counts are all pm.Data).
+    hundred of them, and the cost of a gradient grows with the rows. The answers, cells and counts are all
+    pm.Data without a static length, so one compiled model refits every survey of the same experiments,
+    whatever its number of patterns (nutpie's `with_data`; paradox.studies.compiled).
     """
-    data = padded_patterns(survey, length)
-    coords = {**coords_for(survey), "pattern": np.arange(length)}
+    data = observed_pattern_data(survey)
+    coords = {**coords_for(survey), "pattern": np.arange(len(data[PATTERN_COUNTS]))}
     n_items = len(coords["item"])
     with pm.Model(coords=coords) as model:
         cutpoints, respondent_sd, shift = _integrated_parameters(

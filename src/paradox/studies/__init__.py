@@ -11,7 +11,7 @@ and of assurance curves (`paradox plan`).
     fits.py             fit methods (pluggable): the integrated SRP ordinal model, the Gaussian cell model
     compiled.py         compile once per worker: nutpie models kept by structure, data swapped per survey
     compiledir.py       each worker process's own pytensor compile directory
-    fit_task.py         one task: simulate, fit, judge, return rows
+    fit_task.py         one task: simulate, fit (refit once if unconverged), judge, return rows
     store.py            finished rows on disk, one file per task: reruns resume
     runner.py           run_study: LocalCluster or an existing scheduler, progress bar, Ctrl-C
 
@@ -49,10 +49,10 @@ from paradox.studies.fits import FitMethod, GaussianCells, IntegratedOrdinal, Ob
 from paradox.studies.runner import SCHEDULER_ENV, StudyFailed, StudyInterrupted, StudyRun, run_study
 from paradox.studies.scenarios import Scenario, design_for, simulated_survey, true_deltas
 from paradox.studies.store import ResultStore, StudyMismatch
-from paradox.studies.tasks import Study, Task, task_seeds
+from paradox.studies.tasks import NOT_CONVERGED, Study, Task, task_seeds
 
 __all__ = [
     "FitMethod", "GaussianCells", "IntegratedOrdinal", "ObservedPatterns", "SCHEDULER_ENV", "StudyFailed", "StudyInterrupted",
     "StudyRun", "run_study", "Scenario", "design_for", "simulated_survey", "true_deltas", "ResultStore",
-    "StudyMismatch", "Study", "Task", "task_seeds",
+    "StudyMismatch", "NOT_CONVERGED", "Study", "Task", "task_seeds",
 ]

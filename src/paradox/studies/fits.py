@@ -68,32 +68,18 @@ class GaussianCells(FitMethod):
                               data_containers=True)
 
 
-#: Fewest rows of ObservedPatterns' padded data; above it, the next power of two.
-MIN_PADDED_PATTERNS = 64
-
-
-def padded_length(n_patterns: int) -> int:
-    """Rows of the padded pattern data for a survey with n_patterns distinct patterns: the next power of two
-    (at least MIN_PADDED_PATTERNS), never more than twice the rows the survey needs. A worker compiles one
-    model for every length (the compiled-model key leaves out data shapes: paradox.cache.model_fingerprint);
-    the padding stays because it is part of what the committed plans' draws were made with (a sum over more
-    rows may round differently in its last bit)."""
-    return max(MIN_PADDED_PATTERNS, 1 << max(0, int(n_patterns) - 1).bit_length())
-
-
 @dataclass(frozen=True)
 class ObservedPatterns(FitMethod):
-    """`paradox.models.srp.padded_integrated_model`: the same model and posterior as IntegratedOrdinal, but
-    over the survey's observed answer patterns only (answers, cells and counts as pm.Data, padded with
-    zero counts to `padded_length`), instead of the design's grid of every possible pattern. A study of
-    one experiment (the design restricted to it) fits its three cells only: the cheap fit of `paradox plan`;
-    of the whole design, the fit of `make calibrate`."""
+    """`paradox.models.srp.observed_patterns_model`: the same model and posterior as IntegratedOrdinal, but
+    over the survey's observed answer patterns only (answers, cells and counts as pm.Data of no fixed
+    length, so a worker compiles it once for surveys of every size), instead of the design's grid of every
+    possible pattern. A study of one experiment (the design restricted to it) fits its three cells only:
+    the cheap fit of `paradox plan`; of the whole design, the fit of `make calibrate`."""
 
     scale = "logit"
     rope = ROPE_LOGIT
 
     def build(self, survey: Survey, design: Design):
-        from paradox.models.srp import answer_patterns, padded_integrated_model
+        from paradox.models.srp import observed_patterns_model
 
-        patterns, _ = answer_patterns(survey)
-        return padded_integrated_model(survey, padded_length(len(patterns)), pooled=self.pooled)
+        return observed_patterns_model(survey, pooled=self.pooled)

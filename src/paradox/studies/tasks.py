@@ -19,7 +19,14 @@ from paradox.design import Design
 from paradox.settings import SEED, SamplerSettings
 from paradox.studies.fits import FitMethod
 from paradox.studies.scenarios import Scenario
-from paradox.verdict import DecisionRule
+from paradox.verdict import VERDICTS, DecisionRule
+
+#: A fit that fails its convergence checks is refitted once with this many times the chains (fit_task).
+REFIT_CHAIN_FACTOR = 2
+#: The verdict of a fit that failed its convergence checks twice (refitted): no conclusion.
+NOT_CONVERGED = "not converged"
+#: Every outcome of a task's judgement: a verdict of the rule, or a fit that did not converge.
+OUTCOMES = (*VERDICTS, NOT_CONVERGED)
 
 
 @dataclass(frozen=True, order=True)
@@ -33,6 +40,11 @@ class Task:
     def key(self) -> str:
         """The task's name in the result store."""
         return f"{self.scenario}__r{self.replicate:05d}"
+
+    @property
+    def refit_seed(self) -> int:
+        """The sampler seed of the task's second fit, when the first fails its convergence checks (fit_task)."""
+        return int(np.random.SeedSequence([self.sampler_seed, 1]).generate_state(1, dtype=np.uint32)[0])
 
 
 def task_seeds(master_seed: int, scenario: str, replicate: int) -> tuple[int, int]:
@@ -92,6 +104,7 @@ class Study:
             "rule": [self.decision_rule.rope, self.decision_rule.probability],
             "settings": {k: getattr(self.settings, k)
                          for k in ("draws", "tune", "chains", "seed", "target_accept", "max_tree_depth")},
+            "refit_chain_factor": REFIT_CHAIN_FACTOR,
             "design": {
                 "experiments": [[e.moderator, e.n_per_cell] for e in self.design.experiments],
                 "items": list(self.design.items), "scale_points": self.design.scale_points,
