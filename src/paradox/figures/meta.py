@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import xarray as xr
+from matplotlib.ticker import MaxNLocator
 
 from paradox.figures import STYLE
 from paradox.figures.numbers import attach, mcse_mean, mcse_quantile
@@ -15,7 +18,12 @@ from paradox.meta.table import SINGLE_OUTCOME, StudyTable
 
 Z = 1.959963984540054  # two-sided 95% normal quantile
 OBSERVED, POSTERIOR, POOLED = "0.2", "tab:blue", "tab:red"
-ROW_HEIGHT = 0.2  # inches per study row
+ROW_HEIGHT = 0.18  # inches per study row of the forest plot (its labels: FOREST_LABEL_SIZE points)
+FOREST_LABEL_SIZE = 9
+FOREST_COLUMN_WIDTH, FOREST_MIN_WIDTH = 4.2, 6.5  # inches per column of forest panels; of the whole figure
+#: Rows (effects, plus 3 per outcome for its pooled and prediction rows) a column of forest panels holds before
+#: the outcomes go side by side, in at most FOREST_MAX_COLUMNS columns; FOREST_GAP rows of space between panels.
+FOREST_MAX_ROWS, FOREST_MAX_COLUMNS, FOREST_GAP = 70, 3, 3
 
 
 def _measure_label(table: StudyTable) -> str:
@@ -44,20 +52,54 @@ def _summary_rows(panel: str, series: str, draws: xr.DataArray) -> list[dict]:
             for quantity, value, mcse in zip(("mean", "lower", "upper"), values, mcses)]
 
 
+def _forest_columns(heights: list[int], gap: int = 3) -> list[list[int]]:
+    """The forest plot's panels (by index, in order) per column: the fewest columns, at most FOREST_MAX_COLUMNS,
+    whose tallest column (its panels' rows plus `gap` rows between panels) is at most FOREST_MAX_ROWS, with the
+    panels cut into columns in reading order; when none fits, the cut with the shortest tallest column."""
+    def tallest(cut: tuple[int, ...]) -> int:
+        bounds = (0, *cut, len(heights))
+        return max(sum(heights[a:b]) + gap * (b - a - 1) for a, b in zip(bounds, bounds[1:]))
+
+    best = None
+    for n_columns in range(1, min(FOREST_MAX_COLUMNS, len(heights)) + 1):
+        best = min(itertools.combinations(range(1, len(heights)), n_columns - 1), key=tallest)
+        if tallest(best) <= FOREST_MAX_ROWS:
+            break
+    bounds = (0, *best, len(heights))
+    return [list(range(a, b)) for a, b in zip(bounds, bounds[1:])]
+
+
 def forest_plot(table: StudyTable, idata: xr.DataTree) -> plt.Figure:
     """Per outcome: each effect as reported (95% CI, square sized by precision) and as the model
     estimates it (shrunk towards the pooled effect), then the pooled effect (diamond) and the
-    95% prediction interval for a new study."""
+    95% prediction interval for a new study. Outcomes with many effects go side by side (`_forest_columns`),
+    on one effect scale, one row the same height in every panel."""
     post = idata["posterior"]
     theta_mean, theta_lo, theta_hi = _quantiles(post["theta"])
     theta_mcse = _quantile_mcses(post["theta"])
     effects = table.effects.assign(theta_mean=theta_mean, theta_lo=theta_lo, theta_hi=theta_hi)
     heights = [len(table.for_outcome(o)) + 3 for o in table.outcomes]
+    columns = _forest_columns(heights, FOREST_GAP)
+    column_rows = [sum(heights[i] for i in column) + FOREST_GAP * (len(column) - 1) for column in columns]
+    tallest = max(column_rows)
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(len(heights), 1, figsize=(7, 1.0 + ROW_HEIGHT * sum(heights)), sharex=True,
-                                 gridspec_kw={"height_ratios": heights}, squeeze=False)
+        width = max(FOREST_MIN_WIDTH, FOREST_COLUMN_WIDTH * len(columns))
+        fig = plt.figure(figsize=(width, 1.3 + ROW_HEIGHT * tallest), layout="constrained")
+        subfigures = fig.subfigures(1, len(columns), squeeze=False, wspace=0.04)[0]
+        axes = {}
+        for sub, column, rows in zip(subfigures, columns, column_rows):
+            # An empty filler under a shorter column keeps a row the same height as in the tallest column.
+            ratios = [heights[i] for i in column] + ([tallest - rows] if rows < tallest else [])
+            column_axes = sub.subplots(len(ratios), 1, height_ratios=ratios, squeeze=False)[:, 0]
+            axes.update(zip(column, column_axes))
+            for filler in column_axes[len(column):]:
+                filler.set_axis_off()
+        first = axes[0]
         numbers = []
-        for ax, outcome in zip(axes[:, 0], table.outcomes):
+        for index, outcome in enumerate(table.outcomes):
+            ax = axes[index]
+            if ax is not first:
+                ax.sharex(first)
             part = effects[effects["outcome"] == outcome]
             for i in np.flatnonzero((effects["outcome"] == outcome).to_numpy()):
                 study = str(effects["study_label"].iloc[i])
@@ -69,23 +111,33 @@ def forest_plot(table: StudyTable, idata: xr.DataTree) -> plt.Figure:
             numbers += _summary_rows(outcome, "new study", post["theta_new"].sel(outcome=outcome))
             y = np.arange(len(part))[::-1] + 3.0
             weight = 1 / part["se"].to_numpy()
-            ax.errorbar(part["yi"], y, xerr=Z * part["se"], fmt="none", ecolor=OBSERVED, lw=0.8)
-            ax.scatter(part["yi"], y, s=4 + 44 * weight / weight.max(), marker="s", color=OBSERVED,
+            ax.errorbar(part["yi"], y, xerr=Z * part["se"], fmt="none", ecolor=OBSERVED, lw=0.9)
+            ax.scatter(part["yi"], y, s=6 + 50 * weight / weight.max(), marker="s", color=OBSERVED,
                        label="reported (95% CI)", zorder=3)
             ax.errorbar(part["theta_mean"], y - 0.3,
                         xerr=[part["theta_mean"] - part["theta_lo"], part["theta_hi"] - part["theta_mean"]],
-                        fmt="o", ms=2.5, color=POSTERIOR, lw=0.8, label="model estimate (95% interval)")
+                        fmt="o", ms=3, color=POSTERIOR, lw=0.9, label="model estimate (95% interval)")
             mu, mu_lo, mu_hi = (float(v) for v in _quantiles(post["mu"].sel(outcome=outcome)))
-            ax.fill([mu_lo, mu, mu_hi, mu], [1.5, 1.8, 1.5, 1.2], color=POOLED, label="pooled effect (95% interval)")
+            ax.fill([mu_lo, mu, mu_hi, mu], [1.5, 1.85, 1.5, 1.15], color=POOLED, label="pooled effect (95% interval)")
             _, new_lo, new_hi = (float(v) for v in _quantiles(post["theta_new"].sel(outcome=outcome)))
-            ax.plot([new_lo, new_hi], [0.6, 0.6], color=POOLED, lw=2, alpha=0.5, label="new study (95% prediction)")
-            ax.set_yticks(list(y) + [1.5, 0.6], list(part["study_label"]) + ["Pooled", "Prediction"], fontsize=7)
+            ax.plot([new_lo, new_hi], [0.6, 0.6], color=POOLED, lw=2.5, alpha=0.5, label="new study (95% prediction)")
+            ax.set_yticks(list(y) + [1.5, 0.6], list(part["study_label"]) + ["Pooled", "Prediction"],
+                          fontsize=FOREST_LABEL_SIZE)
+            for label in ax.get_yticklabels()[-2:]:
+                label.set_fontweight("bold")
+            ax.tick_params(axis="x", labelsize=FOREST_LABEL_SIZE)
             ax.axvline(0, color="0.6", lw=0.8, ls=":")
+            ax.grid(axis="x", color="0.92", lw=0.6)
+            ax.set_axisbelow(True)
             ax.set_ylim(0, y.max() + 0.8)
-            ax.set_title(outcome if len(heights) > 1 else "", loc="left", fontsize=9)
-        axes[0, 0].legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, fontsize=7, frameon=False)
-        axes[-1, 0].set_xlabel(_measure_label(table))
-        fig.tight_layout()
+            ax.set_title(outcome if len(heights) > 1 else "", loc="left", fontsize=10, fontweight="bold")
+        first.xaxis.set_major_locator(MaxNLocator(nbins=6))
+        handles = dict(zip(*first.get_legend_handles_labels()[::-1]))  # by label, in the order they are read
+        order = ("reported (95% CI)", "model estimate (95% interval)", "pooled effect (95% interval)",
+                 "new study (95% prediction)")
+        fig.legend([handles[label] for label in order], order, loc="outside upper center", ncol=min(4, 2 * len(columns)),
+                   fontsize=FOREST_LABEL_SIZE, frameon=False)
+        fig.supxlabel(_measure_label(table), fontsize=10)
     return attach(fig, numbers)
 
 

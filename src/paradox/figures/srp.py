@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import xarray as xr
+from matplotlib.ticker import AutoMinorLocator, MaxNLocator
 
 from paradox.data import Survey
 from paradox.design import CELL, CELLS, EXPERIMENT
@@ -150,34 +151,44 @@ def plot_predictive_check(pred: xr.DataTree, survey: Survey, group: str = "poste
 
 
 def plot_recovery_effects(tests: pd.DataFrame, scale: str, rope: float | None = None, caption: str | None = None) -> plt.Figure:
-    """delta = recovery - no failure at each moderator level, with 95% intervals; the shaded band is the region
-    of practical equivalence (+/- rope, when given): a paradox lies to its right."""
+    """delta = recovery - no failure at each moderator level, with 95% intervals; the dashed line is no difference
+    and the shaded band the region of practical equivalence (+/- rope, when given): a paradox lies to its right."""
     sub = tests[(tests["scale"] == scale) & (tests["quantity"] != "difference")]
     experiments = list(dict.fromkeys(sub["experiment"]))
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(5.5, 0.8 * len(experiments) + 1.2))
+        fig, ax = plt.subplots(figsize=(8.0, 0.9 * len(experiments) + 2.4), layout="constrained")
         numbers = []
         for i, experiment in enumerate(experiments):
             for k, quantity in enumerate(("favourable", "unfavourable")):
                 effect = sub[(sub["experiment"] == experiment) & (sub["quantity"] == quantity)].iloc[0]
-                y = i + (0.15 if k == 0 else -0.15)
+                y = i + (-0.17 if k == 0 else 0.17)
                 colour = CELL_COLOURS[f"recovery_{quantity}"]
-                ax.plot([effect["lower"], effect["upper"]], [y, y], color=colour, lw=2)
-                ax.plot(effect["mean"], y, "o", color=colour, label=f"{quantity} level" if i == 0 else None)
+                ax.plot([effect["lower"], effect["upper"]], [y, y], color=colour, lw=2.5, solid_capstyle="butt")
+                ax.plot(effect["mean"], y, "o", color=colour, ms=7,
+                        label=f"recovery, {quantity} level (mean, 95% interval)" if i == 0 else None)
                 # Posterior summaries: their mcse columns (paradox.hypotheses.effect_summary), NaN if absent.
                 numbers += [row(experiment, quantity, "", stat, effect[stat], effect.get(f"{stat}_mcse", np.nan))
                             for stat in ("mean", "lower", "upper")]
-        ax.axvline(0, color="black", lw=0.8, ls="--")
+        ax.axvline(0, color="black", lw=1, ls="--", label="0: no difference")
         if rope:
-            ax.axvspan(-rope, rope, color="#cccccc", alpha=0.5, lw=0, label="no paradox (ROPE)")
-        ax.set_yticks(range(len(experiments)), experiments)
-        ax.invert_yaxis()
-        ax.set_xlabel(f"recovery minus no failure: {scale}")
+            ax.axvspan(-rope, rope, color="#cccccc", alpha=0.5, lw=0, label=f"ROPE \u00b1{rope:g}: no paradox")
+        # The x range: every interval, zero and the band, with a margin.
+        low = min(sub["lower"].min(), -(rope or 0.0))
+        high = max(sub["upper"].max(), rope or 0.0)
+        margin = 0.06 * (high - low)
+        ax.set_xlim(low - margin, high + margin)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 2.5, 5, 10]))
+        ax.xaxis.set_minor_locator(AutoMinorLocator(2))
+        ax.grid(axis="x", which="major", color="0.9", lw=0.8)
+        ax.set_axisbelow(True)
+        ax.tick_params(axis="both", labelsize=10)
+        ax.set_yticks(range(len(experiments)), [e.replace("_", " ") for e in experiments], fontsize=11)
+        ax.set_ylim(len(experiments) - 0.5, -0.5)
+        ax.set_xlabel(f"recovery minus no failure: {scale}", fontsize=11)
         title = "Satisfaction after recovery vs no failure (right of the band: a paradox)" if rope else \
             "Satisfaction after recovery vs no failure (> 0: more satisfied)"
-        ax.set_title(title + (f"\n{caption}" if caption else ""), fontsize=10)
-        ax.legend(frameon=False, fontsize=8)
-        fig.tight_layout()
+        ax.set_title(title + (f"\n{caption}" if caption else ""), fontsize=11)
+        fig.legend(loc="outside lower center", ncol=2, fontsize=9.5, frameon=False)
     if rope:
         numbers.append(row("", "rope", "", "half_width", rope))
     return attach(fig, numbers)
