@@ -44,7 +44,7 @@ def _settings(**sizes) -> SamplerSettings:
 def _study(design, replicates: int, method=GaussianCells(), name: str = "test") -> Study:
     return Study(name=name, design=design, replicates=replicates, method=method,
                  scenarios=(Scenario.uniform("null", design, 0.0, 0.0), Scenario.uniform("claim", design, 0.8, -0.8)),
-                 settings=_settings(draws=200, tune=200, chains=2))
+                 settings=_settings(draws=1000, tune=500, chains=2))  # enough for most fits to pass the checks
 
 
 # --- cheap: no sampling ---------------------------------------------------------------------------------
