@@ -89,6 +89,54 @@ def test_compiled_rule_within_tolerance_of_scipy(reference, compiled):
         assert np.abs(value - quadrature.pattern_loglik_numpy(*case)).max() < 1e-9
 
 
+def test_hand_written_gradient_matches_finite_differences_of_the_numpy_rule(compiled):
+    """The compiled operations' gradient (the chain rule written out in paradox.models.pattern_integral)
+    against central differences of the NumPy rule, in every input, at a small and a large spread, on the
+    grid's patterns: extreme, partly and wholly unanswered."""
+    cases = [case for case in grid(seed=1) if case[0].shape[1] == MODEL_ITEMS and case[4] in (1.0, 5.0)]
+    rng = np.random.default_rng(2)
+    for answers, group, cutpoints, shift, sd in cases:
+        counts = rng.integers(1, 4, len(answers)).astype(float)
+
+        def total(c, s, d, answers=answers, group=group, counts=counts):
+            return counts @ quadrature.pattern_loglik_numpy(answers, group, c, s, d)
+
+        _, d_cut, d_shift, d_sd = compiled(answers, group, cutpoints, shift, sd, counts)
+        step = 1e-6
+        for index in np.ndindex(cutpoints.shape):
+            up, down = cutpoints.copy(), cutpoints.copy()
+            up[index] += step
+            down[index] -= step
+            assert d_cut[index] == pytest.approx((total(up, shift, sd) - total(down, shift, sd)) / (2 * step),
+                                                 rel=1e-5, abs=1e-6), ("cutpoints", index, sd)
+        for g in range(len(shift)):
+            up, down = shift.copy(), shift.copy()
+            up[g] += step
+            down[g] -= step
+            assert d_shift[g] == pytest.approx((total(cutpoints, up, sd) - total(cutpoints, down, sd)) / (2 * step),
+                                               rel=1e-5, abs=1e-6), ("shift", g, sd)
+        assert d_sd == pytest.approx((total(cutpoints, shift, sd + step) - total(cutpoints, shift, sd - step))
+                                     / (2 * step), rel=1e-5, abs=1e-6), ("sd", sd)
+
+
+def test_the_weighted_sum_is_the_dot_product_of_the_per_pattern_values(compiled):
+    """What the model's log density uses (one operation for the weighted sum and its gradient) equals the
+    per-pattern values weighted by counts, and the gradient of that dot product."""
+    answers, group = pt.tensor("answers", dtype="int64", shape=(None, MODEL_ITEMS)), pt.lvector("group")
+    cutpoints, shift, sd, counts = pt.dmatrix("cutpoints"), pt.dvector("shift"), pt.dscalar("sd"), pt.dvector("n")
+    total = quadrature.weighted_pattern_loglik(answers, group, counts, cutpoints, shift, sd)
+    weighted = pytensor.function([answers, group, cutpoints, shift, sd, counts],
+                                 [total, *pytensor.grad(total, [cutpoints, shift, sd])])
+    rng = np.random.default_rng(3)
+    for case in (c for c in grid(seed=4) if c[0].shape[1] == MODEL_ITEMS):
+        counts_value = rng.integers(0, 5, len(case[0])).astype(float)
+        loglik, *gradient = compiled(*case, counts_value)
+        value, *weighted_gradient = weighted(*case, counts_value)
+        assert value == pytest.approx(counts_value @ loglik, rel=1e-12)
+        for mine, reference in zip(weighted_gradient, gradient):
+            np.testing.assert_allclose(mine, reference, rtol=1e-12, atol=1e-12)
+
+
 def test_nodes_follow_the_number_of_items():
     """Narrower peaks with more items: more nodes, and an answer matrix without a known item count is refused
     rather than given a default that may be too coarse."""

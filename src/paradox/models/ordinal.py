@@ -161,6 +161,5 @@ def integrated_likelihood(name: str, answers: np.ndarray, group: np.ndarray, cut
     answer_data = pm.Data(PATTERN_ANSWERS, answers, dims=(dims, "item_of_pattern"))
     group_data = pm.Data(PATTERN_GROUP, np.asarray(group, dtype="int64"), dims=dims)
     count = pm.Data(counts_name, counts, dims=dims)
-    log_lik = quadrature.pattern_loglik(answer_data, group_data, cutpoints, shift, sd,
-                                        nodes=quadrature.nodes_for(answers.shape[1]))
-    return pm.Potential(name, pt.dot(count, log_lik))
+    return pm.Potential(name, quadrature.weighted_pattern_loglik(answer_data, group_data, count, cutpoints, shift, sd,
+                                                                 nodes=quadrature.nodes_for(answers.shape[1])))

@@ -28,10 +28,13 @@ Fixed Gauss-Hermite nodes (`pattern_loglik_gauss_hermite`, the first rule) fail 
 nodes spread over the prior leave gaps wider than a peak of width 1 / (sd sqrt(I)); equally spaced nodes
 at the spacing above do not.
 
-`pattern_loglik` is the pytensor expression (used by `paradox.models.srp`); `pattern_loglik_numpy` is the
-same code run on NumPy, and `pattern_loglik_scipy` the independent reference (scipy's adaptive quadrature,
-pattern by pattern) that the tests check both against. Answers are 0-based; the code K (= n_categories)
-means "unanswered", an item that adds nothing.
+`pattern_loglik_numpy` is the rule in NumPy. The models use it as compiled operations
+(`paradox.models.pattern_integral`: the same arithmetic in numba loops, with its gradient written out), through
+`pattern_loglik` (log L per pattern) and `weighted_pattern_loglik` (the weighted sum a log density needs, with
+its gradient in the same pass: 0.38 against 1.17 ms for the array graph on notebook 06's model, 2026-11-27;
+benchmarks/pattern_integral.py). `pattern_loglik_scipy` is the independent reference (scipy's adaptive
+quadrature, pattern by pattern) that the tests check them against. Answers are 0-based; the code K
+(= n_categories) means "unanswered", an item that adds nothing.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ import numpy as np
 import pytensor.tensor as pt
 from scipy import integrate, optimize
 from scipy.special import expit, logsumexp
+
+from paradox.models import pattern_integral
 
 #: The nodes span [-REACH, REACH] in z, the respondent's intercept in prior SDs.
 REACH = 8.0
@@ -57,65 +62,10 @@ def nodes_for(n_items: int) -> int:
     return 2 * int(np.ceil(REACH / spacing)) + 1
 
 
-class _NumPy:
-    concatenate = staticmethod(np.concatenate)
-    arange = staticmethod(np.arange)
-    ones_like = staticmethod(np.ones_like)
-    clip = staticmethod(np.clip)
-    log = staticmethod(np.log)
-    expm1 = staticmethod(np.expm1)
-    exp = staticmethod(np.exp)
-    maximum = staticmethod(np.maximum)
-    dot = staticmethod(np.dot)
-    prod = staticmethod(np.prod)
-
-
-class _PyTensor:
-    concatenate = staticmethod(pt.concatenate)
-    arange = staticmethod(pt.arange)
-    ones_like = staticmethod(pt.ones_like)
-    clip = staticmethod(pt.clip)
-    log = staticmethod(pt.log)
-    expm1 = staticmethod(pt.expm1)
-    exp = staticmethod(pt.exp)
-    maximum = staticmethod(pt.maximum)
-    dot = staticmethod(pt.dot)
-
-    @staticmethod
-    def prod(x, axis):
-        return pt.prod(x, axis=axis, no_zeros_in_input=True)  # the floor in _loglik: no factor is 0
-
-
-def _loglik(xp, answers, group, cutpoints, shift, sd, nodes, reach):
-    """The quadrature, written once for NumPy and pytensor (xp: _NumPy or _PyTensor)."""
-    if nodes is None:
-        n_items = answers.shape[1] if xp is _NumPy else answers.type.shape[1]
-        if n_items is None:
-            raise ValueError("answers has no static number of items (columns): give nodes= (nodes_for(items))")
-        nodes = nodes_for(n_items)
-    z = np.linspace(-reach, reach, nodes)
-    weight = (z[1] - z[0]) * np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi)         # trapezoid x N(z; 0, 1)
-    n_items, n_categories = cutpoints.shape[0], cutpoints.shape[1] + 1
-    eta = shift[:, None] + sd * z[None, :]                                      # (group, node)
-    # P(answer = k) = F_k (1 - F_(k-1)) (1 - exp(c_(k-1) - c_k)), F_k = F(c_k - eta) = t / (1 + t) and
-    # 1 - F_k = 1 / (1 + t) with t = exp(c_k - eta): a difference of two CDFs as a product, so no
-    # cancellation, from one exp per (group, item, cut, node). The clip keeps t finite far out (t = e^300
-    # is a probability of 1 - 1e-130 either way). The bottom and top categories have one factor each, and
-    # the code K ("unanswered") has P = 1.
-    t = xp.exp(xp.clip(cutpoints[None, :, :, None] - eta[:, None, None, :], -300.0, 300.0))
-    one = xp.ones_like(t[:, :, :1])
-    below, above = t / (1.0 + t), 1.0 / (1.0 + t)                              # F_k, 1 - F_k
-    edge = xp.ones_like(cutpoints[:, :1])
-    gap = xp.concatenate([edge, -xp.expm1(cutpoints[:, :-1] - cutpoints[:, 1:]), edge, edge], axis=1)
-    p = (xp.concatenate([below, one, one], axis=2) * xp.concatenate([one, above, one], axis=2)
-         * gap[None, :, :, None])
-    table = p.reshape((-1, nodes))                                              # (group x item x answer, node)
-    # A pattern's integrand at every node is the product of its items' rows (gathered by one flat index),
-    # its integral one dot product: no exp per pattern and node. The floor keeps the product's gradient
-    # (product / factor) finite where a probability underflows, far from any posterior.
-    row = (group[:, None] * n_items + xp.arange(n_items)[None, :]) * (n_categories + 1) + answers
-    factors = xp.maximum(table[row.flatten()], 1e-300).reshape((answers.shape[0], n_items, nodes))
-    return xp.log(xp.dot(xp.prod(factors, axis=1), weight))
+def _rule(n_items: int, nodes: int | None, reach: float) -> tuple[np.ndarray, np.ndarray]:
+    """The nodes z and the weights (trapezoid x N(z; 0, 1)) of the rule."""
+    z = np.linspace(-reach, reach, nodes_for(n_items) if nodes is None else nodes)
+    return z, (z[1] - z[0]) * np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi)
 
 
 def pattern_loglik_numpy(answers, group, cutpoints, shift, sd, *, nodes: int | None = None,
@@ -123,18 +73,55 @@ def pattern_loglik_numpy(answers, group, cutpoints, shift, sd, *, nodes: int | N
     """log L of each pattern (see the module docstring). answers: (pattern, item), 0-based, K = unanswered;
     group: (pattern,) index into shift; cutpoints: (item, K - 1), increasing; sd > 0; nodes: by default
     nodes_for(items)."""
-    return _loglik(_NumPy, np.asarray(answers), np.asarray(group), np.asarray(cutpoints, dtype=float),
-                   np.asarray(shift, dtype=float), float(sd), nodes, reach)
+    answers, group = np.asarray(answers), np.asarray(group)
+    cutpoints, shift = np.asarray(cutpoints, dtype=float), np.asarray(shift, dtype=float)
+    z, weight = _rule(answers.shape[1], nodes, reach)
+    n_items, n_categories = cutpoints.shape[0], cutpoints.shape[1] + 1
+    eta = shift[:, None] + float(sd) * z[None, :]                               # (group, node)
+    # P(answer = k) = F_k (1 - F_(k-1)) (1 - exp(c_(k-1) - c_k)), F_k = F(c_k - eta) = t / (1 + t) and
+    # 1 - F_k = 1 / (1 + t) with t = exp(c_k - eta): a difference of two CDFs as a product, so no
+    # cancellation, from one exp per (group, item, cut, node). The clip keeps t finite far out (t = e^300
+    # is a probability of 1 - 1e-130 either way). The bottom and top categories have one factor each, and
+    # the code K ("unanswered") has P = 1.
+    t = np.exp(np.clip(cutpoints[None, :, :, None] - eta[:, None, None, :], -300.0, 300.0))
+    one = np.ones_like(t[:, :, :1])
+    below, above = t / (1.0 + t), 1.0 / (1.0 + t)                              # F_k, 1 - F_k
+    edge = np.ones_like(cutpoints[:, :1])
+    gap = np.concatenate([edge, -np.expm1(cutpoints[:, :-1] - cutpoints[:, 1:]), edge, edge], axis=1)
+    p = (np.concatenate([below, one, one], axis=2) * np.concatenate([one, above, one], axis=2)
+         * gap[None, :, :, None])
+    table = p.reshape((-1, len(z)))                                             # (group x item x answer, node)
+    # A pattern's integrand at every node is the product of its items' rows (gathered by one flat index),
+    # its integral one dot product. The floor keeps the product's gradient (product / factor) finite where a
+    # probability underflows, far from any posterior.
+    row = (group[:, None] * n_items + np.arange(n_items)[None, :]) * (n_categories + 1) + answers
+    factors = np.maximum(table[row.flatten()], 1e-300).reshape((answers.shape[0], n_items, len(z)))
+    return np.log(np.dot(np.prod(factors, axis=1), weight))
+
+
+def _tensor_rule(answers, nodes: int | None, reach: float):
+    answers = pt.as_tensor_variable(answers)
+    if nodes is None and answers.type.shape[1] is None:
+        raise ValueError("answers has no static number of items (columns): give nodes= (nodes_for(items))")
+    return answers, *_rule(answers.type.shape[1], nodes, reach)
 
 
 def pattern_loglik(answers, group, cutpoints: pt.TensorVariable, shift: pt.TensorVariable, sd: pt.TensorVariable,
                    *, nodes: int | None = None, reach: float = REACH) -> pt.TensorVariable:
-    """pattern_loglik_numpy as a pytensor expression, (pattern,). answers and group may be arrays or
-    tensors (pm.Data) -- give nodes= when answers has no static number of columns; cutpoints (item, K - 1)
-    must be increasing (sort them first)."""
-    return _loglik(_PyTensor, pt.as_tensor_variable(answers), pt.as_tensor_variable(group),
-                   pt.as_tensor_variable(cutpoints), pt.as_tensor_variable(shift), pt.as_tensor_variable(sd),
-                   nodes, reach)
+    """pattern_loglik_numpy as a pytensor expression, (pattern,), computed by one compiled operation
+    (`paradox.models.pattern_integral`). answers and group may be arrays or tensors (pm.Data) -- give nodes=
+    when answers has no static number of columns; cutpoints (item, K - 1) must be increasing (sort them
+    first)."""
+    answers, z, weight = _tensor_rule(answers, nodes, reach)
+    return pattern_integral.pattern_loglik(answers, group, cutpoints, shift, sd, z, weight)
+
+
+def weighted_pattern_loglik(answers, group, weights, cutpoints: pt.TensorVariable, shift: pt.TensorVariable,
+                            sd: pt.TensorVariable, *, nodes: int | None = None, reach: float = REACH) -> pt.TensorVariable:
+    """sum over patterns of weights x pattern_loglik, as one compiled operation that gives its gradient in the
+    same pass (what a model's log density needs)."""
+    answers, z, weight = _tensor_rule(answers, nodes, reach)
+    return pattern_integral.weighted_loglik(answers, group, weights, cutpoints, shift, sd, z, weight)
 
 
 def pattern_loglik_gauss_hermite(answers, group, cutpoints, shift, sd, nodes: int = 24) -> np.ndarray:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -101,6 +102,7 @@ class Study:
         return {
             "paradox": __version__,
             "method": self.method.describe(),
+            "model": self.model_fingerprint,
             "rule": [self.decision_rule.rope, self.decision_rule.probability],
             "settings": {k: getattr(self.settings, k)
                          for k in ("draws", "tune", "chains", "seed", "target_accept", "max_tree_depth")},
@@ -114,6 +116,16 @@ class Study:
             "scenarios": {s.name: {"effects": [list(e) for e in s.effects], "n_per_cell": s.n_per_cell}
                           for s in self.scenarios},
         }
+
+    @cached_property
+    def model_fingerprint(self) -> str:
+        """The structure of the model the method fits (`paradox.cache.model_fingerprint` without data values, the
+        key of the studies' compiled models), so that a change to the model's code refits the rows."""
+        from paradox.cache import model_fingerprint
+        from paradox.studies.scenarios import design_for, simulated_survey
+
+        design = design_for(self.design, self.scenarios[0])
+        return model_fingerprint(self.method.build(simulated_survey(design, 0), design), data_values=False)
 
     def fingerprint_json(self) -> str:
         return json.dumps(self.fingerprint(), sort_keys=True, indent=1)
