@@ -96,6 +96,19 @@ def test_store_refuses_another_study_and_a_second_write(design, tmp_path):
     assert not list(tmp_path.rglob("*.partial"))
 
 
+def test_a_change_to_the_model_code_is_another_study(design, monkeypatch):
+    """The rows depend on the model's code, not only on the method's name: a stored study whose model has
+    changed since (here the quadrature's reach, which sets its nodes) is refused, not read."""
+    from paradox.models import quadrature
+
+    method = IntegratedOrdinal(pooled=False)
+    before = _study(design, 2, method=method).fingerprint()
+    monkeypatch.setattr(quadrature, "REACH", 7.0)
+    after = _study(design, 2, method=method).fingerprint()
+    assert before["model"] != after["model"]
+    assert {k: v for k, v in before.items() if k != "model"} == {k: v for k, v in after.items() if k != "model"}
+
+
 def test_importing_studies_leaves_pytensor_unimported():
     """Workers unpickle tasks (importing paradox.studies) before they claim a compile directory."""
     code = "import sys, paradox.studies; print('pytensor' in sys.modules, 'pymc' in sys.modules)"
