@@ -1,4 +1,5 @@
-"""The committed notebooks as a student opens them: every figure stored as an image, within a size budget."""
+"""The committed notebooks as a student opens them: every figure stored as an image, within a size budget, and
+every figure drawn from data that are not real saying so on itself."""
 
 import json
 import re
@@ -12,6 +13,10 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 SIZE_BUDGET_BYTES = 2_000_000
 #: How a matplotlib figure that was not rendered shows up in a stored output.
 FIGURE_AS_TEXT = re.compile(r"^<\w*Figure size [\d.]+x[\d.]+ with \d+ Axes>$")
+#: A figure saved by a notebook cell: save(<figure>, FIGURES, name).
+SAVED_FIGURE = re.compile(r"\bsave\(\w+, FIGURES, (f?\"[^\"]+\")\)")
+#: Figures drawn from no data at all, which say so in their title (the schematic of notebook 00).
+NO_DATA = {'"00_paradox_concept"'}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -35,3 +40,27 @@ def test_the_check_finds_a_figure_stored_as_text():
     assert FIGURE_AS_TEXT.match("<Figure size 2900x415 with 1 Axes>")
     assert FIGURE_AS_TEXT.match("<GraphFigure size 2900x415 with 1 Axes>")
     assert not FIGURE_AS_TEXT.match("SamplerSettings(draws=1000)")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_figure_from_invented_data_says_so_on_itself(path):
+    """Every notebook draws on synthetic, simulated or illustrative data (the paper's data are not available),
+    and a figure may be seen without its notebook: the cell that saves it also writes the data's source on it
+    (`note_source`, or the figure function's `caption`)."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    for number, cell in enumerate(cells):
+        source = "".join(cell["source"])
+        for name in SAVED_FIGURE.findall(source):
+            if name not in NO_DATA:
+                assert "note_source(" in source or "caption=" in source, \
+                    f"{path.name}, cell {number}: figure {name} is saved without saying where its data come from"
+
+
+def test_the_check_sees_every_committed_figure():
+    """Every figure in figures/ is saved by a notebook cell the check above reads."""
+    assert SAVED_FIGURE.findall('note_source(fig, X)\nsave(fig, FIGURES, "08_meta_forest")') == ['"08_meta_forest"']
+    names = [name for path in NOTEBOOKS for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]
+             for name in SAVED_FIGURE.findall("".join(cell["source"]))]
+    patterns = [re.compile(re.sub(r"\\{\w+\\}", ".+", re.escape(name.lstrip("f").strip('"'))) + "$") for name in names]
+    unseen = [p.stem for p in (ROOT / "figures").glob("*.png") if not any(pattern.match(p.stem) for pattern in patterns)]
+    assert not unseen and len(names) > 30

@@ -119,14 +119,20 @@ def test_hand_written_gradient_matches_finite_differences_of_the_numpy_rule(comp
                                      / (2 * step), rel=1e-5, abs=1e-6), ("sd", sd)
 
 
-def test_the_weighted_sum_is_the_dot_product_of_the_per_pattern_values(compiled):
-    """What the model's log density uses (one operation for the weighted sum and its gradient) equals the
-    per-pattern values weighted by counts, and the gradient of that dot product."""
+@pytest.fixture(scope="module")
+def weighted():
+    """What the model's log density uses, compiled: (answers, group, cutpoints, shift, sd, counts) -> the
+    weighted sum counts . log L (one operation) and its gradient in cutpoints, shift and sd."""
     answers, group = pt.tensor("answers", dtype="int64", shape=(None, MODEL_ITEMS)), pt.lvector("group")
     cutpoints, shift, sd, counts = pt.dmatrix("cutpoints"), pt.dvector("shift"), pt.dscalar("sd"), pt.dvector("n")
     total = quadrature.weighted_pattern_loglik(answers, group, counts, cutpoints, shift, sd)
-    weighted = pytensor.function([answers, group, cutpoints, shift, sd, counts],
-                                 [total, *pytensor.grad(total, [cutpoints, shift, sd])])
+    return pytensor.function([answers, group, cutpoints, shift, sd, counts],
+                             [total, *pytensor.grad(total, [cutpoints, shift, sd])])
+
+
+def test_the_weighted_sum_is_the_dot_product_of_the_per_pattern_values(compiled, weighted):
+    """The weighted sum and its gradient equal the per-pattern values weighted by counts, and the gradient of
+    that dot product."""
     rng = np.random.default_rng(3)
     for case in (c for c in grid(seed=4) if c[0].shape[1] == MODEL_ITEMS):
         counts_value = rng.integers(0, 5, len(case[0])).astype(float)
@@ -135,6 +141,47 @@ def test_the_weighted_sum_is_the_dot_product_of_the_per_pattern_values(compiled)
         assert value == pytest.approx(counts_value @ loglik, rel=1e-12)
         for mine, reference in zip(weighted_gradient, gradient):
             np.testing.assert_allclose(mine, reference, rtol=1e-12, atol=1e-12)
+
+
+def test_a_likelihood_that_underflows_is_minus_infinity_not_an_error(weighted):
+    """Far from any posterior (a cell's shift of 1,000 logits: every item at the bottom has probability
+    e^-300), a pattern's likelihood underflows to 0. Observed, the log density is -inf, which any NUTS rejects
+    as a divergence; PyMC's NUTS stopped with ZeroDivisionError here (2026-11-28), where nutpie had counted
+    it as a divergence. Unobserved (count 0), it adds nothing: no 0 * log 0 = nan."""
+    answers, group = np.array([[0, 0, 0], [6, 6, 6]]), np.array([1, 0])
+    cutpoints, shift, sd = np.tile(DESIGN_CUTPOINTS, (MODEL_ITEMS, 1)), np.array([0.0, 1000.0]), 1.0
+    observed, *_ = weighted(answers, group, cutpoints, shift, sd, np.array([2.0, 3.0]))
+    assert observed == -np.inf
+    unobserved, *gradient = weighted(answers, group, cutpoints, shift, sd, np.array([0.0, 3.0]))
+    alone, *gradient_alone = weighted(answers[1:], group[1:], cutpoints, shift, sd, np.array([3.0]))
+    assert np.isfinite(unobserved) and unobserved == alone
+    for mine, reference in zip(gradient, gradient_alone):
+        np.testing.assert_array_equal(mine, reference)
+
+
+def test_the_compiled_kernels_are_cached_under_their_own_source(monkeypatch):
+    """pytensor's numba cache knows an operation by its class and properties: the key must also carry the
+    kernels' source, or a warm cache runs them as they were before an edit (it did, 2026-11-28)."""
+    import hashlib
+    from pathlib import Path
+
+    from pytensor.link.numba.dispatch.basic import numba_funcify_and_cache_key
+
+    from paradox.models import pattern_integral
+
+    source = Path(pattern_integral.__file__).read_bytes()
+    assert pattern_integral.SOURCE_SALT == int(hashlib.sha256(source).hexdigest()[:15], 16)
+    answers, group = pt.tensor("answers", dtype="int64", shape=(None, MODEL_ITEMS)), pt.lvector("group")
+    total = quadrature.weighted_pattern_loglik(answers, group, pt.dvector("n"), pt.dmatrix("c"), pt.dvector("s"),
+                                               pt.dscalar("sd"))
+    per_pattern = quadrature.pattern_loglik(answers, group, pt.dmatrix("c"), pt.dvector("s"), pt.dscalar("sd"))
+    ops = (pattern_integral.WeightedLoglik, pattern_integral.PatternLoglik)
+    nodes = [next(node for node in pytensor.graph.traversal.io_toposort([], [output]) if isinstance(node.op, ops))
+             for output in (total, per_pattern)]
+    keys = [numba_funcify_and_cache_key(node.op, node)[1] for node in nodes]
+    monkeypatch.setattr(pattern_integral, "SOURCE_SALT", pattern_integral.SOURCE_SALT + 1)
+    edited = [numba_funcify_and_cache_key(node.op, node)[1] for node in nodes]
+    assert None not in keys and all(a != b for a, b in zip(keys, edited))
 
 
 def test_nodes_follow_the_number_of_items():

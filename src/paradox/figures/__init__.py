@@ -20,6 +20,8 @@ PNG_METADATA = {"Software": None}
 SYNTHETIC = "Synthetic stand-in data (paradox.simulate), not Magnini et al.'s"
 #: Notebook 07's example export: made-up respondents, not a real replication.
 SIMULATED_EXAMPLE = "Simulated example export (data/examples/make_examples.py): made-up respondents"
+#: Notebook 08's study table: made-up studies, not de Matos et al.'s or any real paper's.
+SIMULATED_META = "Simulated study table (data/meta/srp_meta_example_simulated.csv): made-up studies, not real ones"
 
 
 def note_source(fig: plt.Figure, text: str) -> plt.Figure:
