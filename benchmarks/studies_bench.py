@@ -146,6 +146,9 @@ def assurance(method_name: str, replicates: int, workers: int, quick: bool) -> l
         "median_sample_s_by_size": "; ".join(f"n{n}: {sample_s[f'n{n}']:.1f}" for n in SIZES),
         "compiles_per_worker": per_task.groupby("worker")["compiled"].sum().to_dict().__repr__(),
         "max_rhat": round(table["max_rhat"].max(), 4), "divergent_fits": int((per_task["divergences"] > 0).sum()),
+        # refitted with twice the chains after failing a check (paradox.studies.fit_task): what the refits cost
+        "share_refitted": round(float(per_task["refitted"].mean()), 3),
+        "share_not_converged": round(float((~per_task["converged"]).mean()), 3),
     }]
 
 
