@@ -263,7 +263,8 @@ def plot_rank_diagnostics(idata: xr.DataTree, var_names: list[str]) -> plt.Figur
     uniformity test arviz-plots prints as p): the test assumes independent draws, and on autocorrelated chains
     that all sample the same distribution it raises false alarms (4 AR(1) chains of 2,500 draws, p < 0.01: 88% of
     200 replicates at autocorrelation 0.8 and 100% at 0.95 with every draw, 2% and 1% thinned; one chain shifted
-    by 0.5 SD is flagged in 99% and 36% thinned; benchmarks/rank_test_calibration.py). The rank-quarter numbers beside the figure use every draw."""
+    by 0.5 SD is flagged in 99% and 36% thinned; benchmarks/rank_test_calibration.py). The rank-quarter numbers
+    beside the figure use every draw."""
     thinned = xr.DataTree.from_dict({"posterior": thinned_for_rank_test(idata["posterior"].to_dataset(), var_names)})
     with plt.rc_context(STYLE):
         pc = azp.plot_rank_dist(thinned, var_names=var_names, backend="matplotlib")
