@@ -8,7 +8,9 @@ A deliberate change of the key re-records the fingerprints alone, `python tests/
 --fingerprints`, and refits the result cache (`make reproduce`): done on 2026-11-27, when the fingerprint came
 to include the Deterministics and the integrated likelihood's answers became pm.Data, and again the same day,
 when floating-point constants came to enter it at 32 significant bits (the integrated models' keys had
-differed between two machines in the last bits of np.exp). The points are still those of 145ca44."""
+differed between two machines in the last bits of np.exp); and on 2026-11-28, when the code of the
+integrated likelihood's kernels came to enter it (`code_digest`: any edit of paradox/models/pattern_integral.py
+changes the integrated models' fingerprints). The points are still those of 145ca44."""
 
 from __future__ import annotations
 

@@ -28,6 +28,32 @@ def test_fingerprint_sees_data_priors_and_structure():
     assert model_fingerprint(_model(prior_sd=2.5)) != base
 
 
+def _integrated_model():
+    """A model whose likelihood is a compiled kernel (paradox.models.pattern_integral), not a graph."""
+    import pytensor.tensor as pt
+
+    from paradox.models import quadrature
+
+    with pm.Model() as model:
+        cutpoints = pm.Normal("cutpoints", [-1.0, 1.0], 1, transform=pm.distributions.transforms.ordered,
+                              initval=[-1.0, 1.0])
+        sd = pm.HalfNormal("sd", 1)
+        pm.Potential("answers", quadrature.weighted_pattern_loglik(
+            np.array([[0], [1], [2]]), np.zeros(3, dtype=int), np.ones(3), cutpoints[None, :], pt.zeros(1), sd))
+    return model
+
+
+def test_fingerprint_sees_the_code_of_a_compiled_kernel(monkeypatch):
+    """A kernel's operation is the same text before and after an edit of its code: its code's digest is in
+    the key, so the result cache never serves the draws of a kernel as it was before."""
+    from paradox.models import pattern_integral
+
+    base = model_fingerprint(_integrated_model())
+    assert model_fingerprint(_integrated_model()) == base
+    monkeypatch.setattr(pattern_integral.WeightedLoglik, "code_digest", pattern_integral.SOURCE_SALT + 1)
+    assert model_fingerprint(_integrated_model()) != base
+
+
 def _data_model(data=(1.0, 2.0, 3.0), data_name="y_obs", rv_name="mu"):
     with pm.Model() as model:
         y = pm.Data(data_name, np.array(data))

@@ -3,7 +3,7 @@
 Every sampler run (posterior, prior and posterior predictive) is stored under results/cache/ as
 NetCDF plus a small JSON of its provenance, named by a key that hashes everything the draws depend
 on: the model (the graphs of its log density and its Deterministics with every constant in them, so
-the data, the priors and the structure), its coords, the sampler settings and the versions of paradox
+the data, the priors and the structure, and the code of any compiled kernel in them), its coords, the sampler settings and the versions of paradox
 and PyMC. Change any of these and the key changes, so the model is refitted.
 
 A cache entry that is corrupt (unreadable, or its bytes no longer match the checksum recorded when it
@@ -64,10 +64,18 @@ def _graph_text(outputs: list, data_values: bool, data_shapes: bool = True) -> s
 
     lines = []
     for i, node in enumerate(io_toposort(list(graph_inputs(outputs)), outputs)):
-        lines.append(f"{node.op} {[label(x) for x in node.inputs]}")
+        lines.append(f"{_op_text(node.op)} {[label(x) for x in node.inputs]}")
         labels.update({out: f"#{i}.{j} {out.type}" for j, out in enumerate(node.outputs)})
     lines.append(str([label(out) for out in outputs]))
     return "\n".join(lines)
+
+
+def _op_text(op) -> str:
+    """An operation as text. One that runs code of its own rather than a graph (a compiled kernel,
+    paradox.models.pattern_integral) states a digest of that code as `code_digest`: its text, its class name,
+    does not change when its code does, and a changed kernel must not be served the draws of the old one."""
+    digest = getattr(op, "code_digest", None)
+    return str(op) if digest is None else f"{op} code {digest}"
 
 
 def _array_sha256(value) -> str:

@@ -202,6 +202,14 @@ _loglik_compiled = numba.njit(_loglik, fastmath=_FASTMATH)
 _weighted_loglik_compiled = numba.njit(_weighted_loglik, fastmath=_FASTMATH)
 
 
+#: A digest of this file, which holds the kernels' code. pytensor keys its numba cache on an operation's class
+#: and properties, not on the code it compiles: without this salt a warm cache kept running the kernels as they
+#: were before an edit (2026-11-28: the fix of an underflow stayed invisible until the compile directory was
+#: emptied). The result cache's key takes it too (`code_digest`, paradox.cache.model_fingerprint). Any edit of
+#: this file, a comment's too, changes both keys: re-record the engine's fingerprints and `make reproduce`.
+SOURCE_SALT = int(hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:15], 16)
+
+
 def _inputs(cutpoints, shift, sd, answers, group, z, weight):
     floats = [pt.as_tensor_variable(x).astype("float64") for x in (cutpoints, shift, sd)]
     ints = [pt.as_tensor_variable(x).astype("int64") for x in (answers, group)]
@@ -214,6 +222,7 @@ class PatternLoglik(Op):
     and weights. Output (pattern,)."""
 
     __props__ = ()
+    code_digest = SOURCE_SALT
 
     def make_node(self, *inputs):
         inputs = _inputs(*inputs)
@@ -234,6 +243,7 @@ class WeightedLoglik(Op):
     after `group`."""
 
     __props__ = ()
+    code_digest = SOURCE_SALT
 
     def make_node(self, cutpoints, shift, sd, answers, group, weights, z, weight):
         inputs = _inputs(cutpoints, shift, sd, answers, group, z, weight)
@@ -254,15 +264,9 @@ class WeightedLoglik(Op):
                 *(grad_undefined(self, k, inputs[k]) for k in range(3, 8))]
 
 
-#: pytensor keys its numba cache on the operation's class and properties, not on the code it compiles: without
-#: this salt (a digest of this file), a warm cache kept running the kernels as they were before an edit.
-#: Measured 2026-11-28: the fix of an underflow stayed invisible until the compile directory was emptied.
-SOURCE_SALT = int(hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:15], 16)
-
-
 @register_funcify_default_op_cache_key(PatternLoglik)
 def _numba_loglik(op, node, **kwargs):
-    return numba_njit(_loglik_compiled.py_func), SOURCE_SALT
+    return numba_njit(_loglik_compiled.py_func), op.code_digest
 
 
 @register_funcify_default_op_cache_key(WeightedLoglik)
@@ -273,7 +277,7 @@ def _numba_weighted_loglik(op, node, **kwargs):
     def weighted_loglik(cutpoints, shift, sd, answers, group, weights, z, weight):
         return kernel(cutpoints, shift, sd, answers, group, z, weight, weights)
 
-    return weighted_loglik, SOURCE_SALT
+    return weighted_loglik, op.code_digest
 
 
 def pattern_loglik(answers, group, cutpoints, shift, sd, z, weight) -> pt.TensorVariable:
