@@ -110,7 +110,7 @@ def assurance(method_name: str, replicates: int, workers: int, quick: bool) -> l
     design = load_design()
     if method_name == "plan":
         # What `paradox plan --hypotheses H1` fits: the severity experiment alone (ObservedPatterns), the
-        # design's effects, paradox.planning.PLAN_DRAWS (2 x (500 + 500)); scenarios s<sim>_n<size>.
+        # design's effects, paradox.planning.PLAN_DRAWS (2 x (300 + 500), target acceptance 0.8); scenarios s<sim>_n<size>.
         from paradox import planning
 
         study = planning.plan_study(design, planning.priors_from_design(design, ["H1"])[0], list(SIZES),
@@ -141,6 +141,7 @@ def assurance(method_name: str, replicates: int, workers: int, quick: bool) -> l
         "max_outside_sampling": round((1 - per_task["sample_s"] / per_task["task_s"]).max(), 3),
         "load_at_start": round(load, 2), "load_at_end": round(os.getloadavg()[0], 2),
         "draws": f"{study.settings.chains}x({study.settings.tune}+{study.settings.draws})",
+        "target_accept": study.settings.target_accept,
         "p_claim_by_size": "; ".join(f"{s}: {claim[s]:.2f}" for s in [f"n{n}" for n in SIZES]),
         "sims_per_size": len(per_task) // len(SIZES),
         "median_sample_s_by_size": "; ".join(f"n{n}: {sample_s[f'n{n}']:.1f}" for n in SIZES),
