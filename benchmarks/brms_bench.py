@@ -287,6 +287,9 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=3600, help="seconds before a fit is abandoned")
     parser.add_argument("--quick", action="store_true", help="120 respondents, 100 + 100 draws: checks the scripts")
     parser.add_argument("--out", type=Path, default=HERE / "brms_results.md")
+    parser.add_argument("--append", action="store_true",
+                        help="add the repetitions to those in --out's CSV (same survey and settings): a run of 3 "
+                             "repetitions (over an hour) can be made in parts; the tables cover them all")
     args = parser.parse_args()
     respondents = 120 if args.quick else args.respondents
     sizes = {"draws": 100, "tune": 100} if args.quick else {}
@@ -302,8 +305,13 @@ def main() -> None:
     info = machine_info()
     before = uptime()
     print(f"uptime before: {before}", flush=True)
+    earlier = pd.read_csv(args.out.with_suffix(".csv")) if args.append else pd.DataFrame()
+    if len(earlier) and set(earlier["n_respondents"]) != {respondents}:
+        raise SystemExit(f"--append: {args.out.with_suffix('.csv')} holds other surveys "
+                         f"({sorted(set(earlier['n_respondents']))} respondents), not {respondents}")
+    first_repeat = int(earlier["repeat"].max()) + 1 if len(earlier) else 1
     runs = []
-    for repeat in range(1, args.repeats + 1):
+    for repeat in range(first_repeat, first_repeat + args.repeats):
         job = {"respondents": respondents, "survey_csv": str(survey_csv), "mode": args.mode, **sizes}
         load = os.getloadavg()[0]
         ours = run_package(job, args.timeout)
@@ -320,16 +328,18 @@ def main() -> None:
         print(f"  brms, repeat {repeat}: {json.dumps({k: v for k, v in theirs.items() if k != 'means'})}", flush=True)
     after = uptime()
     print(f"uptime after: {after}", flush=True)
-    table = pd.DataFrame(runs).drop(columns="means")
-    first = runs[0]
+    table = pd.concat([earlier, pd.DataFrame(runs).drop(columns="means")], ignore_index=True)
+    first = table.iloc[0]
+    n_repeats = int(table["repeat"].nunique())
     lines = [f"# The package's default SRP fit vs brms, {info['date']}", "",
              *(f"- {k}: {v}" for k, v in info.items() if k not in ("date", "load_average")),
-             f"- uptime before: {before}", f"- uptime after: {after}",
+             f"- uptime before: {before}", f"- uptime after: {after}"
+             + (" (of the last part; each repetition's load is in the table)" if args.append else ""),
              f"- data: workloads.make_survey({respondents}): {first['n_respondents']} respondents, "
              f"{first['n_answers']} answers ({survey_csv.relative_to(ROOT)})",
              f"- both: {first['chains']} chains x ({first['tune']} warm-up + {first['draws']} draws), target "
              f"acceptance (adapt_delta) {first['target_accept']}, seed {SEED}; package: {first['sampler']}; "
-             f"{args.repeats} repetition(s), medians", ""]
+             f"{n_repeats} repetition(s), medians", ""]
     if missing_r:
         lines += [f"brms skipped: {missing_r}.", ""]
     else:
