@@ -306,9 +306,10 @@ def main() -> None:
     before = uptime()
     print(f"uptime before: {before}", flush=True)
     earlier = pd.read_csv(args.out.with_suffix(".csv")) if args.append else pd.DataFrame()
-    if len(earlier) and set(earlier["n_respondents"]) != {respondents}:
+    n_respondents = survey.answers["respondent"].nunique()  # make_survey rounds to whole cells
+    if len(earlier) and set(earlier["n_respondents"]) != {n_respondents}:
         raise SystemExit(f"--append: {args.out.with_suffix('.csv')} holds other surveys "
-                         f"({sorted(set(earlier['n_respondents']))} respondents), not {respondents}")
+                         f"({sorted(set(earlier['n_respondents']))} respondents), not {n_respondents}")
     first_repeat = int(earlier["repeat"].max()) + 1 if len(earlier) else 1
     runs = []
     for repeat in range(first_repeat, first_repeat + args.repeats):

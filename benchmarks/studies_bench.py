@@ -110,7 +110,8 @@ def assurance(method_name: str, replicates: int, workers: int, quick: bool) -> l
     design = load_design()
     if method_name == "plan":
         # What `paradox plan --hypotheses H1` fits: the severity experiment alone (ObservedPatterns), the
-        # design's effects, paradox.planning.PLAN_DRAWS (2 x (300 + 500), target acceptance 0.8); scenarios s<sim>_n<size>.
+        # design's effects, paradox.planning.PLAN_DRAWS (2 x (300 + 500), target acceptance 0.8); scenarios
+        # s<sim>_n<size>.
         from paradox import planning
 
         study = planning.plan_study(design, planning.priors_from_design(design, ["H1"])[0], list(SIZES),

@@ -3,8 +3,9 @@
 Every sampler run (posterior, prior and posterior predictive) is stored under results/cache/ as
 NetCDF plus a small JSON of its provenance, named by a key that hashes everything the draws depend
 on: the model (the graphs of its log density and its Deterministics with every constant in them, so
-the data, the priors and the structure, and the code of any compiled kernel in them), its coords, the sampler settings and the versions of paradox
-and PyMC. Change any of these and the key changes, so the model is refitted.
+the data, the priors and the structure, and the code of any compiled kernel in them), its coords, the
+sampler settings and the versions of paradox and PyMC. Change any of these and the key changes, so the
+model is refitted.
 
 A cache entry that is corrupt (unreadable, or its bytes no longer match the checksum recorded when it
 was written), truncated, or stale (its provenance disagrees with its key) is reported on stderr,
