@@ -306,7 +306,8 @@ def main() -> None:
     before = uptime()
     print(f"uptime before: {before}", flush=True)
     if args.append and not args.out.with_suffix(".csv").exists():
-        raise SystemExit(f"--append: no earlier repetitions in {args.out.with_suffix('.csv')}; run without --append first")
+        raise SystemExit(f"--append: no earlier repetitions in {args.out.with_suffix('.csv')}; "
+                         "run without --append first")
     earlier = pd.read_csv(args.out.with_suffix(".csv")) if args.append else pd.DataFrame()
     n_respondents = survey.answers["respondent"].nunique()  # make_survey rounds to whole cells
     if len(earlier) and set(earlier["n_respondents"]) != {n_respondents}:
