@@ -71,3 +71,10 @@ def test_the_pooled_study_samples_as_the_package_samples_pooled_models(design):
     draws = calibration.UNPOOLED_SETTINGS["draws"]
     assert unpooled.settings == SamplerSettings(**{**planning.PLAN_DRAWS, "draws": draws})
     assert pooled.fingerprint()["settings"]["max_tree_depth"] == hypotheses.POOLED_MAX_TREE_DEPTH
+
+
+def test_the_written_table_reads_back_with_the_null_scenario_named(tmp_path):
+    table = pd.DataFrame({"scenario": ["null", "hypothesised"], "rate_claim": [0.01, 0.8], "mc_se": [0.01, ""]})
+    table.to_csv(tmp_path / "t.csv", index=False)
+    back = calibration.read_table(tmp_path / "t.csv")
+    assert list(back["scenario"]) == ["null", "hypothesised"] and np.isnan(back.loc[1, "mc_se"])

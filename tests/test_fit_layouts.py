@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -50,15 +51,18 @@ def run_fit(tmp_path, frame: pd.DataFrame, config: dict, *extra) -> tuple[int, s
     return status, str(data)
 
 
-def fitted(tmp_path, capsys, layout):
+def fitted(tmp_path, capsys, layout, covariate: bool = False):
     frame, config = example(tmp_path, layout)
+    if covariate:  # the SRP ordinal model adjusts for it (srp_other_predictors: adjust, the default)
+        frame = frame.assign(age=np.random.default_rng(5).normal(40, 12, len(frame)).round())
+        config = {**config, "covariates": ["age"]}
     status, _ = run_fit(tmp_path, frame, config)
     err = capsys.readouterr().err
     assert status == 0, err
     out = tmp_path / "out"
     verdicts = pd.read_csv(out / "verdicts.csv")
     committed = pd.read_csv(RESULTS_DIR / "verdicts.csv")
-    assert list(verdicts.columns) == list(committed.columns)
+    assert list(verdicts.columns) == list(committed.columns) + (["adjusted_for"] if covariate else [])
     design = load_design(tmp_path / "design.yaml")
     assert set(verdicts["method"]) == METHODS[layout]
     assert len(verdicts) == len(design.experiments) * len(METHODS[layout])
@@ -66,11 +70,14 @@ def fitted(tmp_path, capsys, layout):
     assert verdicts["verdict"].notna().all()
     report = (out / "report.md").read_text()
     assert f"layout: {layout}" in report and "design.yaml" in report
+    if covariate:
+        assert set(zip(verdicts["method"], verdicts["adjusted_for"])) == {("ordinal", "age"), ("welch", "none")}
+        assert "the ordinal model adjusts for age" in report and "| SRP ordinal | age | Normal(0, " in report
     return verdicts
 
 
-def test_shared_control_layout_is_fitted_end_to_end(tmp_path, capsys):
-    fitted(tmp_path, capsys, "shared_control")
+def test_shared_control_layout_is_fitted_end_to_end_adjusting_for_a_covariate(tmp_path, capsys):
+    fitted(tmp_path, capsys, "shared_control", covariate=True)
 
 
 @pytest.mark.slow

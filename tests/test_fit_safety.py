@@ -150,13 +150,19 @@ def test_srp_refuses_an_experiment_without_its_control(tmp_path, capsys, no_samp
     prepare(srp_survey(), SRP_CONFIG)  # with both controls it passes
 
 
-def test_srp_refuses_predictors_it_cannot_take_unless_told_to_leave_them_out(tmp_path, capsys, no_sampling):
-    frame = srp_survey().assign(age=30)
-    err = refused(tmp_path, capsys, frame, {**SRP_CONFIG, "covariates": ["age"]})
-    assert "key 'srp_other_predictors'" in err and "age would be left out" in err
+def test_srp_adjusts_for_other_predictors_by_default_or_leaves_them_out_or_refuses(tmp_path, capsys, no_sampling):
+    """srp_other_predictors: adjust (default; the report says for what), leave_out (said too) or refuse; a
+    covariate the adjustment cannot use (the same for everybody) is refused before sampling, naming it."""
+    frame = srp_survey().assign(age=lambda f: 20.0 + np.arange(len(f)) % 17)
+    prepared = prepare(frame, {**SRP_CONFIG, "covariates": ["age"]})
+    assert any("the ordinal model adjusts for age" in note for note in prepared.notes)
     prepared = prepare(frame, {**SRP_CONFIG, "covariates": ["age"], "srp_other_predictors": "leave_out"})
     assert any("age left out" in note for note in prepared.notes)
-    assert "age" in prepared.regression.parameters  # the regression keeps it
+    assert "age" in prepared.regression.parameters  # the regression keeps it either way
+    err = refused(tmp_path, capsys, frame, {**SRP_CONFIG, "covariates": ["age"], "srp_other_predictors": "refuse"})
+    assert "key 'srp_other_predictors'" in err and "has age besides experiment and cell" in err
+    err = refused(tmp_path, capsys, frame.assign(age=30), {**SRP_CONFIG, "covariates": ["age"]})
+    assert "key 'srp_other_predictors'" in err and "covariate 'age' has the same value for every respondent" in err
 
 
 # --- priors: settable, checked, reported ---------------------------------------------------------------

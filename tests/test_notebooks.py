@@ -36,6 +36,15 @@ def test_every_figure_is_stored_as_an_image(path):
                 assert "image/png" in data, f"{path.name}, cell {number}: {text.strip()} stored without its image"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_notebook_ends_with_the_whole_watermark(path):
+    """The last cell records what the numbers depend on: the sampler (nutpie), the plotting libraries and the
+    checksum of constraints.txt, the file that pins every version."""
+    source = "".join(json.loads(path.read_text(encoding="utf-8"))["cells"][-1]["source"])
+    for needed in ("%watermark", "nutpie", "arviz_plots", "matplotlib", "constraints.txt"):
+        assert needed in source, f"{path.name}: the last cell's watermark lacks {needed}"
+
+
 def test_the_check_finds_a_figure_stored_as_text():
     assert FIGURE_AS_TEXT.match("<Figure size 2900x415 with 1 Axes>")
     assert FIGURE_AS_TEXT.match("<GraphFigure size 2900x415 with 1 Axes>")

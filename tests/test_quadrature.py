@@ -101,22 +101,27 @@ def test_hand_written_gradient_matches_finite_differences_of_the_numpy_rule(comp
         def total(c, s, d, answers=answers, group=group, counts=counts):
             return counts @ quadrature.pattern_loglik_numpy(answers, group, c, s, d)
 
-        _, d_cut, d_shift, d_sd = compiled(answers, group, cutpoints, shift, sd, counts)
-        step = 1e-6
-        for index in np.ndindex(cutpoints.shape):
-            up, down = cutpoints.copy(), cutpoints.copy()
-            up[index] += step
-            down[index] -= step
-            assert d_cut[index] == pytest.approx((total(up, shift, sd) - total(down, shift, sd)) / (2 * step),
-                                                 rel=1e-5, abs=1e-6), ("cutpoints", index, sd)
-        for g in range(len(shift)):
-            up, down = shift.copy(), shift.copy()
-            up[g] += step
-            down[g] -= step
-            assert d_shift[g] == pytest.approx((total(cutpoints, up, sd) - total(cutpoints, down, sd)) / (2 * step),
-                                               rel=1e-5, abs=1e-6), ("shift", g, sd)
-        assert d_sd == pytest.approx((total(cutpoints, shift, sd + step) - total(cutpoints, shift, sd - step))
-                                     / (2 * step), rel=1e-5, abs=1e-6), ("sd", sd)
+        _, *gradient = compiled(answers, group, cutpoints, shift, sd, counts)
+        assert_finite_differences(gradient, total, cutpoints, shift, sd)
+
+
+def assert_finite_differences(gradient, total, cutpoints, shift, sd, step=1e-6):
+    """gradient = (d_cut, d_shift, d_sd) against central differences of total(cutpoints, shift, sd)."""
+    d_cut, d_shift, d_sd = gradient
+    for index in np.ndindex(cutpoints.shape):
+        up, down = cutpoints.copy(), cutpoints.copy()
+        up[index] += step
+        down[index] -= step
+        assert d_cut[index] == pytest.approx((total(up, shift, sd) - total(down, shift, sd)) / (2 * step),
+                                             rel=1e-5, abs=1e-6), ("cutpoints", index, sd)
+    for g in range(len(shift)):
+        up, down = shift.copy(), shift.copy()
+        up[g] += step
+        down[g] -= step
+        assert d_shift[g] == pytest.approx((total(cutpoints, up, sd) - total(cutpoints, down, sd)) / (2 * step),
+                                           rel=1e-5, abs=1e-6), ("shift", g, sd)
+    assert d_sd == pytest.approx((total(cutpoints, shift, sd + step) - total(cutpoints, shift, sd - step))
+                                 / (2 * step), rel=1e-5, abs=1e-6), ("sd", sd)
 
 
 @pytest.fixture(scope="module")
@@ -141,6 +146,48 @@ def test_the_weighted_sum_is_the_dot_product_of_the_per_pattern_values(compiled,
         assert value == pytest.approx(counts_value @ loglik, rel=1e-12)
         for mine, reference in zip(weighted_gradient, gradient):
             np.testing.assert_allclose(mine, reference, rtol=1e-12, atol=1e-12)
+
+
+@pytest.fixture(scope="module")
+def shifted():
+    """The operation for patterns with a shift of their own (paradox.models.pattern_shift_integral), compiled:
+    (answers, cutpoints, shift per pattern, sd, counts) -> counts . log L and its gradient."""
+    answers = pt.tensor("answers", dtype="int64", shape=(None, MODEL_ITEMS))
+    cutpoints, shift, sd, counts = pt.dmatrix("cutpoints"), pt.dvector("shift"), pt.dscalar("sd"), pt.dvector("n")
+    total = quadrature.weighted_shifted_loglik(answers, counts, cutpoints, shift, sd)
+    return pytensor.function([answers, cutpoints, shift, sd, counts],
+                             [total, *pytensor.grad(total, [cutpoints, shift, sd])])
+
+
+def test_own_shift_per_pattern_equals_the_grouped_operation(weighted, shifted):
+    """Every pattern its own shift (what an adjustment for a covariate gives): the same value and gradient as
+    the grouped operation with one group per pattern, on the grid's patterns (bottom, top, middle, random,
+    partly and wholly unanswered), at every spread; shifts spread out as respondents' would be."""
+    rng = np.random.default_rng(6)
+    for answers, group, cutpoints, shift, sd in (c for c in grid(seed=7) if c[0].shape[1] == MODEL_ITEMS):
+        own = shift[group] + rng.normal(0, 1.5, len(group))
+        counts = rng.integers(0, 4, len(answers)).astype(float)
+        value, d_cut, d_shift, d_sd = shifted(answers, cutpoints, own, sd, counts)
+        expected, *gradient = weighted(answers, np.arange(len(own)), cutpoints, own, sd, counts)
+        assert value == pytest.approx(expected, rel=1e-10), sd
+        for mine, reference in zip((d_cut, d_shift, d_sd), gradient):
+            np.testing.assert_allclose(mine, reference, rtol=1e-9, atol=1e-10)
+
+
+def test_own_shift_gradient_matches_finite_differences_of_the_numpy_rule(shifted):
+    """The shifted operation's hand-written gradient against central differences of the NumPy rule."""
+    cases = [case for case in grid(seed=8) if case[0].shape[1] == MODEL_ITEMS and case[4] in (1.0, 5.0)]
+    rng = np.random.default_rng(9)
+    for answers, group, cutpoints, shift, sd in cases:
+        own = shift[group] + rng.normal(0, 1.0, len(group))
+        counts = rng.integers(1, 4, len(answers)).astype(float)
+        per_pattern = np.arange(len(own))
+
+        def total(c, s, d, answers=answers, counts=counts, per_pattern=per_pattern):
+            return counts @ quadrature.pattern_loglik_numpy(answers, per_pattern, c, s, d)
+
+        _, *gradient = shifted(answers, cutpoints, own, sd, counts)
+        assert_finite_differences(gradient, total, cutpoints, own, sd)
 
 
 def test_a_likelihood_that_underflows_is_minus_infinity_not_an_error(weighted):

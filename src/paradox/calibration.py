@@ -126,6 +126,12 @@ def operating_characteristics(rows: pd.DataFrame, design: Design) -> pd.DataFram
                              ignore_index=True)
 
 
+def read_table(path: str | Path = OUTPUT_DIR / TABLE) -> pd.DataFrame:
+    """The table `make calibrate` wrote, as written: the scenario "null" stays a name (pandas would read the
+    word as a missing value)."""
+    return pd.read_csv(path, keep_default_na=False, na_values=[""])
+
+
 def goal_report(table: pd.DataFrame) -> list[str]:
     """One line per goal of issue 11, met or not, with the numbers."""
     false = table[~table["claim_true"]]

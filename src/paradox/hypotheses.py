@@ -282,6 +282,7 @@ def analyse_srp(
     pooled: bool = True,
     integrate_respondents: bool = True,
     check: bool = True,
+    adjust: bool = True,
 ) -> SRPResult:
     """Fit the hierarchical ordinal model and the Gaussian model of scale means to an SRP survey, run Welch's
     tests, and judge the paradox with each (the design's decision rule). `priors` are the ordinal model's,
@@ -293,7 +294,13 @@ def analyse_srp(
     intercept mixes slowly); False samples them.
     With `check` (the default) a run that did not converge raises ConvergenceError
     instead of returning verdicts nobody should read.
+    adjust: the ordinal model adjusts for the survey's other predictors (srp.adjustment_terms: factors besides
+    experiment and cell, covariates, a grouping column), and its verdict rows name them in a column
+    `adjusted_for`; the Gaussian model and Welch's tests work from cell statistics, which cannot carry them
+    (their rows say "none"). False: experiment and cell alone (srp.without_adjustments).
     """
+    if not adjust:
+        survey = srp.without_adjustments(survey)
     if design.named_cells:
         return analyse_layout(survey, settings, design, priors=priors, check=check)
     converged = assert_converged if check else convergence_report
@@ -308,6 +315,7 @@ def analyse_srp(
         method_verdicts(gaussian_idata["posterior"]["recovery_effect"], design, "gaussian"),
         welch_verdicts(srp.welch_tests(cells), design),
     )
+    table = _with_adjustments(table, survey)
     return SRPResult(model=model, idata=idata, tests=paradox_tests(idata), verdicts=table, convergence=report,
                      gaussian_idata=gaussian_idata, gaussian_convergence=gaussian_report)
 
@@ -329,5 +337,14 @@ def analyse_layout(survey: Survey, settings: SamplerSettings, design: Design, *,
     tables = [method_verdicts(idata["posterior"]["recovery_effect"], design, "ordinal")]
     if not within:
         tables.append(welch_verdicts(srp.welch_tests(srp.layout_cell_statistics(survey, design)), design))
-    return SRPResult(model=model, idata=idata, tests=paradox_tests(idata), verdicts=verdict_table(*tables),
-                     convergence=report)
+    return SRPResult(model=model, idata=idata, tests=paradox_tests(idata),
+                     verdicts=_with_adjustments(verdict_table(*tables), survey), convergence=report)
+
+
+def _with_adjustments(table: pd.DataFrame, survey: Survey) -> pd.DataFrame:
+    """The verdict table with a column `adjusted_for` when the ordinal model adjusted for other predictors
+    (their names, joined by '; '; "none" for the methods from cell statistics); unchanged otherwise."""
+    columns = srp.adjustment_columns(survey)
+    if not columns:
+        return table
+    return table.assign(adjusted_for=["; ".join(columns) if m == "ordinal" else "none" for m in table["method"]])

@@ -18,8 +18,9 @@ from paradox.yamlfile import load_yaml
 #: Factors the SRP verdicts need (the layout of data/synthetic/magnini2007_synthetic_survey.csv).
 SRP_FACTORS = ("experiment", "cell")
 
-#: What `srp_other_predictors` may say: refuse the run, or fit the SRP models without those predictors.
-SRP_OTHER_PREDICTORS = ("refuse", "leave_out")
+#: What `srp_other_predictors` may say: the SRP ordinal model adjusts for them (the default), leaves them out, or
+#: the run is refused.
+SRP_OTHER_PREDICTORS = ("adjust", "leave_out", "refuse")
 
 #: Where a config comes from when there is no --config file.
 COMMAND_LINE = "the command line (no --config)"
@@ -239,7 +240,8 @@ CONFIG_KEYS: dict[str, ConfigKey] = {
                         "(see README; the defaults are weakly informative)", "model"),
     "srp_priors": ConfigKey(_srp_priors, "with srp: prior scales of the SRP ordinal model, on the logit scale: "
                             "effect_sd (recovery effects, default 2), effect_spread (their spread across experiments, "
-                            "1), cutpoint_sd (4), respondent_sd (3), baseline_sd (2); see README", "model"),
+                            "1), cutpoint_sd (4), respondent_sd (3), baseline_sd (2), group_sd (a grouping column's "
+                            "intercepts, 1); see README", "model"),
     "srp_gaussian_priors": ConfigKey(_srp_gaussian_priors, "with srp: priors of the SRP Gaussian model of "
                                      "scale means, in scale points: effect_sd (recovery effects, default 1), "
                                      "effect_spread (their spread across experiments, 0.5), baseline_mean (default "
@@ -248,9 +250,12 @@ CONFIG_KEYS: dict[str, ConfigKey] = {
     "srp": ConfigKey(_flag, "also test the service recovery paradox (needs factor cell, and experiment in the "
                      "separate layout, as in data/synthetic/; see srp_design); default false", "model"),
     "srp_other_predictors": ConfigKey(_choice(SRP_OTHER_PREDICTORS), "with srp: covariates, group and factors "
-                                      "other than experiment and cell, which the SRP models do not take yet: refuse "
-                                      "(default: exit 2 naming them) or leave_out (the verdicts use experiment and "
-                                      "cell alone, as in a randomised experiment; the report says so)", "model"),
+                                      "other than experiment and cell. adjust (default): the SRP ordinal model "
+                                      "adjusts for them (fixed effects; the group a random intercept), its verdict "
+                                      "rows name them in `adjusted_for`, the Gaussian and Welch verdicts from cell "
+                                      "statistics cannot and say 'none'; leave_out: every SRP verdict uses "
+                                      "experiment and cell alone; refuse: exit 2 naming them. The report says "
+                                      "which", "model"),
     "srp_design": ConfigKey(_optional_text, "with srp: the design YAML that names each experiment's hypothesis, "
                             "favourable level and layout (separate, shared_control, factorial, within_subject; "
                             "e.g. data/design/examples/shared_control.yaml); the survey's cells must be its cells "
@@ -309,7 +314,7 @@ class AnalysisConfig:
     item_effects: bool = True
     priors: Priors = field(default_factory=Priors)
     srp: bool = False
-    srp_other_predictors: str = "refuse"
+    srp_other_predictors: str = "adjust"
     srp_priors: OrdinalPriors = field(default_factory=OrdinalPriors)
     srp_gaussian_priors: GaussianPriors = field(default_factory=GaussianPriors)
     srp_design: str | None = None
@@ -362,12 +367,12 @@ class AnalysisConfig:
             if "cell" not in self.factors:  # `experiment` too in the separate layout: checked with the design
                 fail("srp", "the SRP verdicts need the factors experiment, cell (the separate layout) or cell alone "
                             "(a named-cell layout, see srp_design); missing: cell")
-            others = self.srp_left_out()
+            others = self.srp_other_columns()
             if others and self.srp_other_predictors == "refuse":
-                fail("srp_other_predictors", f"the SRP models take experiment and cell only, so {', '.join(others)} "
-                     "would be left out of the SRP verdicts (the regression keeps them). Set "
-                     "`srp_other_predictors: leave_out` to accept that (in a randomised experiment the contrasts "
-                     "stay unbiased, if less precise), or drop them from the config")
+                fail("srp_other_predictors", f"`srp_other_predictors: refuse`, and the config has {', '.join(others)} "
+                     "besides experiment and cell. Set `adjust` (the SRP ordinal model adjusts for them) or "
+                     "`leave_out` (the SRP verdicts use experiment and cell alone; in a randomised experiment the "
+                     "contrasts stay unbiased, if less precise), or drop them from the config")
         roles: dict[str, list[str]] = {}
         for key in ("respondent", "items", "item_column", "answer_column", "factors", "covariates", "group", "weight"):
             value = getattr(self, key)
@@ -390,8 +395,8 @@ class AnalysisConfig:
         if self.respondent_intercept and not self.respondent and not self.items:  # wide layout: a row is a respondent
             fail("respondent_intercept", "needs the `respondent` column")
 
-    def srp_left_out(self) -> list[str]:
-        """Predictors of this config that the SRP models do not take (covariates, group, other factors)."""
+    def srp_other_columns(self) -> list[str]:
+        """Predictors of this config besides the SRP design's (covariates, group, other factors)."""
         factors = [f for f in self.factors if f not in SRP_FACTORS]
         return [*factors, *self.covariates, *([self.group] if self.group else [])]
 

@@ -58,11 +58,14 @@ def regression_priors(regression: RegressionModel, priors: Priors) -> PriorTable
     return PriorTable(table)
 
 
-def srp_priors(priors: OrdinalPriors, pooled: bool) -> PriorTable:
+def srp_priors(priors: OrdinalPriors, pooled: bool,
+               adjustments: dict[str, tuple[str, float]] | None = None) -> PriorTable:
     """The priors of the SRP ordinal model (paradox.models.srp) that the verdicts rest on. Pooled, each
-    experiment's recovery effect is mean + tau z, whose prior sd is sqrt(effect_sd^2 + effect_spread^2)."""
+    experiment's recovery effect is mean + tau z, whose prior sd is sqrt(effect_sd^2 + effect_spread^2).
+    adjustments: the priors of what the model adjusts for (paradox.models.srp.adjustment_priors)."""
     table = {"respondent_sd": (f"HalfNormal({priors.respondent_sd:.4g})", priors.respondent_sd * HALF_NORMAL_SD)}
-    return PriorTable({**table, **_recovery_effect_priors(priors.effect_sd, priors.effect_spread, pooled)})
+    return PriorTable({**table, **_recovery_effect_priors(priors.effect_sd, priors.effect_spread, pooled),
+                       **(adjustments or {})})
 
 
 def srp_gaussian_priors(priors: GaussianPriors, pooled: bool, scale_points: int) -> PriorTable:

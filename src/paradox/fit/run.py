@@ -27,6 +27,7 @@ from paradox.hypotheses import analyse_srp
 from paradox.models.regression import RegressionModel, build_regression
 from paradox.models.sampling import convergence_report, sample, sample_posterior_predictive, tidy_summary
 from paradox.models.srp import POOLING_SPREAD, is_pooled
+from paradox.models.srp import adjustment_priors as srp_adjustment_priors
 from paradox.settings import SamplerSettings
 
 #: At most this many posterior-predictive draws are kept (enough for the checks; keeps the NetCDF small).
@@ -74,9 +75,18 @@ def prepare(data, config) -> Prepared:
         design = srp_design(config, survey, design)
         notes.append(f"SRP design: {design.path.name}, {design.layout} layout ({len(design.experiments)} "
                      f"hypotheses: {', '.join(e.hypothesis for e in design.experiments)}).")
-    if design is not None and config.srp_left_out():
-        notes.append(f"SRP verdicts: {', '.join(config.srp_left_out())} left out (srp_other_predictors: leave_out); "
+    others = config.srp_other_columns() if design is not None else []
+    if others and config.srp_other_predictors == "leave_out":
+        notes.append(f"SRP verdicts: {', '.join(others)} left out (srp_other_predictors: leave_out); "
                      "the SRP models use experiment and cell alone, the regression above uses every predictor.")
+    elif others:
+        try:  # refused now, not after the regression has sampled
+            srp_adjustment_priors(survey, config.srp_priors)
+        except ValueError as exc:
+            raise ConfigError(str(exc), source=config.source, key="srp_other_predictors") from None
+        notes.append(f"SRP verdicts: the ordinal model adjusts for {', '.join(others)} (srp_other_predictors: adjust; "
+                     "its verdict rows name them in `adjusted_for`); the Gaussian and Welch verdicts come from cell "
+                     "statistics, which cannot carry them (`adjusted_for` none).")
     return Prepared(config, survey, regression, design, notes, cautions)
 
 
@@ -128,11 +138,15 @@ def fit_survey(data, config, settings: SamplerSettings | None = None) -> FitResu
     srp_result = None
     if prepared.design is not None:
         srp_result = analyse_srp(prepared.survey, settings, prepared.design, priors=config.srp_priors,
-                                 gaussian_priors=config.srp_gaussian_priors, check=False)
+                                 gaussian_priors=config.srp_gaussian_priors, check=False,
+                                 adjust=config.srp_other_predictors == "adjust")
         interrupt.check()
     fits = [("regression", idata, regression_priors(regression, config.priors))]
     if srp_result is not None:
-        fits.append(("SRP ordinal", srp_result.idata, srp_priors(config.srp_priors, is_pooled(srp_result.model))))
+        adjusted = (srp_adjustment_priors(prepared.survey, config.srp_priors)
+                    if config.srp_other_predictors == "adjust" else {})
+        fits.append(("SRP ordinal", srp_result.idata, srp_priors(config.srp_priors, is_pooled(srp_result.model),
+                                                                 adjusted)))
         if srp_result.gaussian_idata is not None:  # the separate layout's Gaussian model
             fits.append(("SRP Gaussian", srp_result.gaussian_idata,
                          srp_gaussian_priors(config.srp_gaussian_priors,

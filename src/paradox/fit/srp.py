@@ -6,10 +6,11 @@ and `cell` (CELLS); a named-cell layout (shared_control, factorial, within_subje
 values the design's cells, and within subject a respondent appears once per cell. Whatever the SRP models cannot
 use is refused before any sampling (exit 2, the message names file, column and row), never dropped in silence:
 a cell the design does not know, an experiment without its no-failure control (its effects would rest on the
-priors alone) or a recovery cell (paradox.design.check_controls), and covariates, a group or other factors
-unless `srp_other_predictors: leave_out` says the verdicts may do without them (the regression of the same run
-keeps them). Frequency weights are honoured (paradox.models.srp: a row of weight w counts as w respondents,
-weight 0 as none).
+priors alone) or a recovery cell (paradox.design.check_controls). Covariates, a group and other factors go into
+the SRP ordinal model as adjustments (`srp_other_predictors: adjust`, the default; paradox.models.srp.
+adjustment_terms), or are left out of the SRP verdicts (`leave_out`; the regression of the same run keeps them),
+or refuse the run (`refuse`). Frequency weights are honoured (paradox.models.srp: a row of weight w counts as w
+respondents, weight 0 as none).
 """
 
 from __future__ import annotations

@@ -146,8 +146,10 @@ def integrated_likelihood(name: str, answers: np.ndarray, group: np.ndarray, cut
                           counts: np.ndarray, *, counts_name: str, dims: str = "pattern"):
     """Respondent intercepts N(0, sd) integrated out: sum over answer patterns of count x log L(pattern)
     (quadrature.pattern_loglik; logit link). answers (pattern, item), 0-based, K = unanswered; group: each
-    pattern's index into shift (flat); counts: respondents per pattern, weighted (a frequency weight w adds
-    w to its pattern's count: exactly w identical respondents).
+    pattern's index into shift (flat), or None when shift has one entry per pattern (an adjustment for a
+    covariate gives every respondent their own: quadrature.weighted_shifted_loglik, which does not tabulate by
+    group); counts: respondents per pattern, weighted (a frequency weight w adds w to its pattern's count:
+    exactly w identical respondents).
 
     All three are pm.Data (PATTERN_ANSWERS, PATTERN_GROUP, `counts_name`), not constants: the compiled log
     density is then one function for every survey with the same items and scale, so the numba functions
@@ -159,7 +161,11 @@ def integrated_likelihood(name: str, answers: np.ndarray, group: np.ndarray, cut
     if "item_of_pattern" not in model.coords:
         model.add_coord("item_of_pattern", np.arange(answers.shape[1]))
     answer_data = pm.Data(PATTERN_ANSWERS, answers, dims=(dims, "item_of_pattern"))
-    group_data = pm.Data(PATTERN_GROUP, np.asarray(group, dtype="int64"), dims=dims)
     count = pm.Data(counts_name, counts, dims=dims)
+    nodes = quadrature.nodes_for(answers.shape[1])
+    if group is None:
+        return pm.Potential(name, quadrature.weighted_shifted_loglik(answer_data, count, cutpoints, shift, sd,
+                                                                     nodes=nodes))
+    group_data = pm.Data(PATTERN_GROUP, np.asarray(group, dtype="int64"), dims=dims)
     return pm.Potential(name, quadrature.weighted_pattern_loglik(answer_data, group_data, count, cutpoints, shift, sd,
-                                                                 nodes=quadrature.nodes_for(answers.shape[1])))
+                                                                 nodes=nodes))

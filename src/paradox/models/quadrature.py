@@ -44,7 +44,7 @@ import pytensor.tensor as pt
 from scipy import integrate, optimize
 from scipy.special import expit, logsumexp
 
-from paradox.models import pattern_integral
+from paradox.models import pattern_integral, pattern_shift_integral
 
 #: The nodes span [-REACH, REACH] in z, the respondent's intercept in prior SDs.
 REACH = 8.0
@@ -122,6 +122,15 @@ def weighted_pattern_loglik(answers, group, weights, cutpoints: pt.TensorVariabl
     same pass (what a model's log density needs)."""
     answers, z, weight = _tensor_rule(answers, nodes, reach)
     return pattern_integral.weighted_loglik(answers, group, weights, cutpoints, shift, sd, z, weight)
+
+
+def weighted_shifted_loglik(answers, weights, cutpoints: pt.TensorVariable, shift: pt.TensorVariable,
+                            sd: pt.TensorVariable, *, nodes: int | None = None,
+                            reach: float = REACH) -> pt.TensorVariable:
+    """weighted_pattern_loglik when every pattern has a shift of its own (shift: (pattern,), no groups), by the
+    operation that computes only each answer's probability (`paradox.models.pattern_shift_integral`)."""
+    answers, z, weight = _tensor_rule(answers, nodes, reach)
+    return pattern_shift_integral.shifted_weighted_loglik(answers, weights, cutpoints, shift, sd, z, weight)
 
 
 def pattern_loglik_gauss_hermite(answers, group, cutpoints, shift, sd, nodes: int = 24) -> np.ndarray:

@@ -31,6 +31,7 @@ from scipy import stats
 from paradox.data import Survey
 from paradox.design import CELL, CELLS, EXPERIMENT, NO_FAILURE, RECOVERY_LEVELS, Design, check_controls
 from paradox.models import ordinal
+from paradox.models.terms import Term, linear_predictor, term_coords
 
 #: Short names of the recovery levels used as coordinates.
 LEVELS = ("favourable", "unfavourable")
@@ -48,6 +49,7 @@ class OrdinalPriors:
     cutpoint_sd: float = 4.0        # item thresholds (a 7-point scale with SD-3 respondents spans about +/-5)
     respondent_sd: float = 3.0      # HalfNormal scale of the respondent spread
     baseline_sd: float = 2.0        # experiment baselines (zero-sum)
+    group_sd: float = 1.0           # HalfNormal scale of a grouping column's intercepts (sessions, classes)
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,97 @@ def coords_for(survey: Survey) -> dict[str, list]:
         "item": survey.items,
         "cut": [f"{k}|{k + 1}" for k in range(1, survey.spec.n_categories)],
     }
+
+
+# --- adjustment for the survey's other predictors -------------------------------------------------------------
+
+#: The survey columns that say where a respondent is in the design; every other predictor is an adjustment.
+DESIGN_COLUMNS = (EXPERIMENT, CELL)
+
+
+def adjustment_terms(survey: Survey) -> tuple[Term, ...]:
+    """The survey's predictors besides experiment and cell, which the SRP ordinal models adjust for: other
+    factors (treatment-coded, `paradox.models.terms`) and numeric covariates; its grouping column
+    (survey.spec.group) adds zero-sum random intercepts. In a randomised experiment they leave the contrasts
+    unbiased and make them more precise; a predictor that differs between cells also corrects them."""
+    terms = []
+    for name in survey.spec.factors:
+        levels = tuple(str(c) for c in survey.answers[name].cat.categories)
+        if name not in DESIGN_COLUMNS and len(levels) > 1:  # one level is a constant: the cutpoints absorb it
+            terms.append(Term(name, levels))
+    return (*terms, *(Term(name) for name in survey.spec.covariates))
+
+
+def adjustment_columns(survey: Survey) -> tuple[str, ...]:
+    """The columns adjustment_terms and the grouping intercept read."""
+    return (*(t.name for t in adjustment_terms(survey)), *((survey.spec.group,) if survey.spec.group else ()))
+
+
+def adjustment_priors(survey: Survey, priors: OrdinalPriors = OrdinalPriors()) -> dict[str, tuple[str, float]]:
+    """Each adjustment parameter's prior, as (text, sd), as the models use them and `paradox fit` reports them:
+    a factor's effects N(0, effect_sd); a covariate's slope N(0, effect_sd / the covariate's SD among
+    respondents), so that one SD of the covariate may move satisfaction as far as a recovery might, whatever its
+    unit; the grouping column's intercepts, spread HalfNormal(group_sd). A covariate that does not vary, or a
+    name the SRP models use themselves, is refused (ValueError naming it)."""
+    table = {}
+    respondents = counted_respondents(survey).respondents
+    for term in adjustment_terms(survey):
+        if term.name in SRP_NAMES:
+            raise ValueError(f"column name {term.name!r} is used by the SRP models themselves; rename the column")
+        if term.is_factor:
+            table[term.name] = (f"Normal(0, {priors.effect_sd:.4g})", priors.effect_sd)
+            continue
+        values = respondents[term.name].to_numpy(dtype=float)
+        weights = respondents[survey.spec.weight].to_numpy(dtype=float) if survey.spec.weight else None
+        mean = np.average(values, weights=weights)
+        spread = float(np.sqrt(np.average((values - mean) ** 2, weights=weights)))
+        if not spread > 0:
+            raise ValueError(f"covariate {term.name!r} has the same value for every respondent: it cannot be "
+                             "told apart from the cutpoints; leave it out")
+        sd = priors.effect_sd / spread
+        table[term.name] = (f"Normal(0, {sd:.4g}) (= {priors.effect_sd:.4g} / its SD {spread:.4g})", sd)
+    if survey.spec.group:
+        if survey.spec.group in SRP_NAMES:
+            raise ValueError(f"column name {survey.spec.group!r} is used by the SRP models themselves; rename it")
+        half_normal_sd = priors.group_sd * float(np.sqrt(1.0 - 2.0 / np.pi))
+        table[f"{survey.spec.group}_sd"] = (f"HalfNormal({priors.group_sd:.4g})", half_normal_sd)
+    return table
+
+
+#: Names of the SRP models' own variables and dims, which an adjustment column may not take.
+SRP_NAMES = frozenset({"cutpoints", "respondent", "respondent_sd", "respondent_z", "recovery_effect",
+                       "recovery_effect_mean", "recovery_effect_tau", "recovery_effect_z", "experiment_baseline",
+                       "cell_effect", "cell_effect_free", "satisfaction", "satisfaction_integrated", "item",
+                       "cut", "pattern", "answer", "experiment", "cell", "recovery_level", "free_cell"})
+
+
+def _adjustment(rows: pd.DataFrame, survey: Survey, priors: OrdinalPriors):
+    """Inside a model: each row's latent shift from the adjustments (rows: answers, or answer patterns with
+    the adjustment columns), centred on the respondents' weighted means (terms.linear_predictor), so that the
+    recovery effects keep their meaning at the average respondent. None when there is nothing to adjust for."""
+    terms = adjustment_terms(survey)
+    if not terms and not survey.spec.group:
+        return None
+    sds = {name: sd for name, (_, sd) in adjustment_priors(survey, priors).items()}
+    model = pm.modelcontext(None)
+    for dim, levels in term_coords(terms).items():
+        model.add_coord(dim, levels)
+    for term in terms:  # a factor's codes index its effects: the survey's levels, in its order
+        if term.is_factor and not isinstance(rows[term.name].dtype, pd.CategoricalDtype):
+            rows = rows.assign(**{term.name: pd.Categorical(rows[term.name].astype(str), categories=term.levels)})
+    reference = counted_respondents(survey).respondents
+    reference = reference.assign(**{t.name: pd.Categorical(reference[t.name].astype(str), categories=t.levels)
+                                    for t in terms if t.is_factor})
+    eta, _, _ = linear_predictor(rows, terms, priors.effect_sd, priors.group_sd, survey, False, reference,
+                                 prior_sd=sds)
+    return eta
+
+
+def without_adjustments(survey: Survey) -> Survey:
+    """The survey as the SRP models see it without adjustments: experiment and cell its only predictors."""
+    factors = {k: v for k, v in survey.spec.factors.items() if k in DESIGN_COLUMNS}
+    spec = dataclasses.replace(survey.spec, factors=factors, covariates=(), group=None)
+    return dataclasses.replace(survey, spec=spec)
 
 
 def ordinal_model(
@@ -152,6 +245,9 @@ def ordinal_model(
         if len(experiments) > 1:
             baseline = pm.ZeroSumNormal("experiment_baseline", priors.baseline_sd, dims="experiment")
             eta = eta + baseline[exp_idx]
+        adjustment = _adjustment(answers, survey, priors)
+        if adjustment is not None:
+            eta = eta + adjustment
         # Answers are 1..K on the scale; OrderedLogistic counts categories from 0.
         # Sorting is the identity on the ordered posterior draws, but forward (prior predictive)
         # sampling ignores the ordered transform: sorted iid normals are exactly its prior.
@@ -196,8 +292,9 @@ def answer_patterns(survey: Survey, keys: tuple[str, ...] = (EXPERIMENT, CELL)) 
     likelihood table holds log 1 = 0)."""
     wide = survey.answers.pivot(index="respondent", columns="item", values="answer") - survey.spec.scale[0]
     wide = wide.fillna(survey.spec.n_categories).astype(int)
-    factors = survey.answers.groupby("respondent", observed=True)[list(keys)].first()
-    keys = pd.concat([factors.loc[wide.index].astype(str), wide], axis=1)
+    factors = survey.answers.groupby("respondent", observed=True)[list(keys)].first().loc[wide.index]
+    factors = factors.astype({k: str for k in keys if k not in survey.spec.covariates})  # covariates stay numbers
+    keys = pd.concat([factors, wide], axis=1)
     weight = survey.spec.weight
     if weight:  # a respondent of weight w counts as w identical respondents; weight 0 as none
         w = survey.respondents.set_index("respondent")[weight].loc[wide.index].to_numpy(dtype=float)
@@ -263,10 +360,13 @@ def _integrated_model(survey: Survey, priors: OrdinalPriors, pooled: bool,
     either way. Frequency weights: a pattern's count is its respondents' summed weight."""
     survey = counted_respondents(survey)
     if patterns is None:
-        patterns, _ = answer_patterns(survey)
+        patterns, _ = answer_patterns(survey, keys=(EXPERIMENT, CELL, *adjustment_columns(survey)))
         counts = patterns["n"].to_numpy(dtype=float)
         experiments = experiments_in(survey)
     else:
+        if adjustment_columns(survey):
+            raise ValueError("a pattern grid has experiment, cell and answers only, so it cannot carry "
+                             f"{', '.join(adjustment_columns(survey))}: fit without patterns=")
         counts = pattern_counts(survey, patterns)
         experiments = list(dict.fromkeys(patterns[EXPERIMENT]))
     coords = {**coords_for(survey), "experiment": experiments, "pattern": np.arange(len(patterns))}
@@ -274,9 +374,20 @@ def _integrated_model(survey: Survey, priors: OrdinalPriors, pooled: bool,
     answers = patterns[coords["item"]].to_numpy(dtype=int)
     with pm.Model(coords=coords) as model:
         cutpoints, respondent_sd, shift = _integrated_parameters(n_items, n_cut, len(experiments), priors, pooled)
-        ordinal.integrated_likelihood("satisfaction_integrated", answers, _cell_group(patterns, experiments),
-                                      cutpoints, shift, respondent_sd, counts, counts_name=PATTERN_COUNTS)
+        shift, group = _adjusted_shift(shift, _cell_group(patterns, experiments), patterns, survey, priors)
+        ordinal.integrated_likelihood("satisfaction_integrated", answers, group, cutpoints, shift, respondent_sd,
+                                      counts, counts_name=PATTERN_COUNTS)
     return model
+
+
+def _adjusted_shift(shift, group: np.ndarray, patterns: pd.DataFrame, survey: Survey, priors: OrdinalPriors):
+    """(shift, group) for the integrated likelihood: the cells' shifts and each pattern's cell, or, with
+    adjustments, one shift per pattern (its cell's plus its adjustment; the patterns then also differ by the
+    adjustment columns, one per respondent when a covariate is continuous) and no group."""
+    adjustment = _adjustment(patterns, survey, priors)
+    if adjustment is None:
+        return shift, group
+    return shift[group] + adjustment, None
 
 
 def _cell_group(rows: pd.DataFrame, experiments: list[str]) -> np.ndarray:
@@ -347,11 +458,12 @@ def cell_model(survey: Survey, design: Design, priors: OrdinalPriors = OrdinalPr
         pm.Deterministic("recovery_effect", effect[roles[:, 1:]] - effect[roles[:, :1]],
                          dims=("experiment", "recovery_level"))
         if integrate_respondents:
-            patterns, answers = answer_patterns(survey, keys=(CELL,))
+            patterns, answers = answer_patterns(survey, keys=(CELL, *adjustment_columns(survey)))
             model.add_coord("pattern", np.arange(len(patterns)))
             group = pd.Categorical(patterns[CELL].astype(str), categories=cells).codes
             respondent_sd = pm.HalfNormal("respondent_sd", priors.respondent_sd)
-            ordinal.integrated_likelihood("satisfaction_integrated", answers, group, cutpoints, effect, respondent_sd,
+            shift, group = _adjusted_shift(effect, group, patterns, survey, priors)
+            ordinal.integrated_likelihood("satisfaction_integrated", answers, group, cutpoints, shift, respondent_sd,
                                           patterns["n"].to_numpy(dtype=float), counts_name=PATTERN_COUNTS)
             return model
         frame = survey.answers
@@ -367,8 +479,10 @@ def cell_model(survey: Survey, design: Design, priors: OrdinalPriors = OrdinalPr
             first = frame.groupby(respondent_codes, sort=True)[CELL].first().astype(str)
             group = pd.Categorical(first, categories=cells).codes
             intercept, _ = ordinal.cell_decomposed_intercepts(group, len(cells), priors.respondent_sd)
+        eta = intercept[respondent_codes] + effect[cell_idx]
+        adjustment = _adjustment(frame, survey, priors)
         ordinal.answer_likelihood(
-            "satisfaction", intercept[respondent_codes] + effect[cell_idx],
+            "satisfaction", eta if adjustment is None else eta + adjustment,
             pt.sort(cutpoints, axis=-1)[frame["item"].cat.codes.to_numpy()],
             frame["answer"].to_numpy() - survey.spec.scale[0], dims="answer", weights=answer_weights(survey),
         )
@@ -534,6 +648,10 @@ def observed_patterns_model(survey: Survey, priors: OrdinalPriors = OrdinalPrior
     pm.Data without a static length, so one compiled model refits every survey of the same experiments,
     whatever its number of patterns (nutpie's `with_data`; paradox.studies.compiled).
     """
+    if adjustment_columns(survey):
+        raise ValueError("observed_patterns_model fits experiment and cell alone, not "
+                         f"{', '.join(adjustment_columns(survey))}: "
+                         "use ordinal_model(..., integrate_respondents=True)")
     data = observed_pattern_data(survey)
     coords = {**coords_for(survey), "pattern": np.arange(len(data[PATTERN_COUNTS]))}
     n_items = len(coords["item"])

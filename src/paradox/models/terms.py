@@ -42,8 +42,9 @@ def frequency_weights(frame: pd.DataFrame, survey: Survey) -> np.ndarray:
 
 
 def linear_predictor(rows: pd.DataFrame, terms: tuple[Term, ...], effect_sd: float, group_sd: float, survey: Survey,
-                     respondent_intercept: bool, reference: pd.DataFrame):
-    """Sum of the effects for each row (inside a model context).
+                     respondent_intercept: bool, reference: pd.DataFrame, prior_sd: dict[str, float] | None = None):
+    """Sum of the effects for each row (inside a model context). Each effect ~ N(0, effect_sd), or the sd that
+    `prior_sd` gives for its term's name.
 
     The sampler sees every predictor centred on its (weighted) mean in `reference` (the
     answers, or the respondents): a covariate minus its mean, a factor's treatment dummies
@@ -56,15 +57,17 @@ def linear_predictor(rows: pd.DataFrame, terms: tuple[Term, ...], effect_sd: flo
     eta, offset = pt.zeros(len(rows)), pt.zeros(())
     names = []
     weights = frequency_weights(reference, survey)
+    prior_sd = prior_sd or {}
     for term in terms:
+        sd = prior_sd.get(term.name, effect_sd)
         if term.components:
-            effect = pm.Normal(term.name, 0.0, effect_sd, dims=term.dim)
+            effect = pm.Normal(term.name, 0.0, sd, dims=term.dim)
             dummies = interaction_dummies(rows, term)
             shares = np.average(interaction_dummies(reference, term), axis=0, weights=weights)
             eta = eta + pt.dot(dummies, effect) - pt.dot(effect, shares)
             offset = offset + pt.dot(effect, shares)
         elif term.is_factor:
-            effect = pm.Normal(term.name, 0.0, effect_sd, dims=term.dim)
+            effect = pm.Normal(term.name, 0.0, sd, dims=term.dim)
             full = pt.concatenate([pt.zeros(1), effect])  # the baseline level's effect is 0
             codes = rows[term.name].cat.codes.to_numpy()
             shares = np.bincount(reference[term.name].cat.codes.to_numpy(), weights=weights,
@@ -72,7 +75,7 @@ def linear_predictor(rows: pd.DataFrame, terms: tuple[Term, ...], effect_sd: flo
             eta = eta + full[codes] - pt.dot(full, shares)
             offset = offset + pt.dot(full, shares)
         else:
-            slope = pm.Normal(term.name, 0.0, effect_sd)
+            slope = pm.Normal(term.name, 0.0, sd)
             mean = float(np.average(reference[term.name].to_numpy(dtype=float), weights=weights))
             eta = eta + slope * (rows[term.name].to_numpy(dtype=float) - mean)
             offset = offset + slope * mean
