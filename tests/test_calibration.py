@@ -9,13 +9,20 @@ from paradox.settings import SamplerSettings
 from paradox.studies import NOT_CONVERGED
 
 
-def _rows(scenario, verdicts_per_survey, covers=True, pooled=True):
+def _rows(scenario, verdicts_per_survey, covers=True, pooled=True, error=0.0):
+    """Rows as fit_task writes them; each verdict's own probability at 0.96, the others at 0 (p_claim is 0.96
+    where the verdict is the claim); every posterior mean `error` above the truth."""
     rows = []
     for replicate, verdicts in enumerate(verdicts_per_survey):
         for k, v in enumerate(verdicts):
+            probabilities = dict.fromkeys(verdict.PROBABILITY_COLUMNS, 0.0)
+            if v in verdict._VERDICT_PROBABILITY:
+                probabilities[verdict._VERDICT_PROBABILITY[v]] = 0.96
             rows.append({"scenario": scenario, "pooled": pooled, "replicate": replicate, "moderator": f"m{k}",
                          "verdict": v, "covers_fav": covers, "covers_unfav": True,
-                         "refitted": v == NOT_CONVERGED})
+                         "refitted": v == NOT_CONVERGED, **probabilities,
+                         "true_delta_fav": 0.5, "delta_fav_mean": 0.5 + error + 0.1 * (replicate % 2),
+                         "true_delta_unfav": -0.5, "delta_unfav_mean": -0.5 + error})
     return rows
 
 
@@ -78,3 +85,24 @@ def test_the_written_table_reads_back_with_the_null_scenario_named(tmp_path):
     table.to_csv(tmp_path / "t.csv", index=False)
     back = calibration.read_table(tmp_path / "t.csv")
     assert list(back["scenario"]) == ["null", "hypothesised"] and np.isnan(back.loc[1, "mc_se"])
+
+
+def test_bias_is_the_mean_error_of_the_posterior_means_per_survey(design):
+    surveys = [[verdict.INCONCLUSIVE] * 4] * 6
+    row = calibration.operating_characteristics(pd.DataFrame(_rows("null", surveys, error=0.05)), design).iloc[0]
+    per_survey = 0.05 + 0.1 * (np.arange(6) % 2)
+    assert row["bias_fav"] == pytest.approx(per_survey.mean())
+    assert row["bias_fav_mc_se"] == pytest.approx(per_survey.std(ddof=1) / np.sqrt(6))
+    assert row["bias_unfav"] == pytest.approx(0.05) and row["bias_unfav_mc_se"] == pytest.approx(0.0)
+
+
+def test_rule_sensitivity_judges_the_stored_probabilities_again(design):
+    """p_claim 0.96 is the claim at 0.95 and inconclusive at 0.975; no verdict stays no verdict; the rates at the
+    design's own probability are those of the table."""
+    surveys = [[verdict.CLAIM] * 4, [verdict.CLAIM, verdict.NO_PARADOX, NOT_CONVERGED, verdict.INCONCLUSIVE]]
+    rows = pd.DataFrame(_rows("null", surveys))
+    rows.loc[rows["verdict"] == NOT_CONVERGED, "p_claim"] = 0.99  # what an unconverged fit's draws said
+    table = calibration.rule_sensitivity(rows, design, (0.95, 0.975)).set_index("decision_probability")
+    assert table.loc[0.95, "rate_claim"] == pytest.approx(calibration.operating_characteristics(rows, design)
+                                                          .iloc[0]["rate_claim"]) == pytest.approx(0.625)
+    assert table.loc[0.975, "rate_claim"] == 0.0

@@ -4,7 +4,8 @@
 truths, fits each with the ordinal model whose verdicts the package reports (respondent intercepts
 integrated out; pooled and unpooled), judges it with `paradox.verdict`, and writes per scenario and pooling:
 the rate of each verdict with its Monte Carlo standard error, and the coverage of the 95% intervals of
-delta_fav and delta_unfav. The fits run on Dask (`paradox.studies`): a LocalCluster by default, an existing
+delta_fav and delta_unfav, and the bias of their posterior means; beside it, `rule_sensitivity.csv`: the rate of
+calling the claim at other decision probabilities, judged from the same fits. The fits run on Dask (`paradox.studies`): a LocalCluster by default, an existing
 cluster with `--scheduler` or PARADOX_SCHEDULER; every finished fit is stored, so an interrupted run resumes.
 
     python -m paradox.calibration --replicates 200            # what `make calibrate` runs
@@ -28,10 +29,13 @@ from paradox import verdict as decision
 from paradox.design import DEFAULT_DESIGN, Design, load_design
 from paradox.planning import PLAN_DRAWS
 from paradox.settings import RESULTS_DIR, SamplerSettings
-from paradox.studies.tasks import OUTCOMES
+from paradox.studies.tasks import NOT_CONVERGED, OUTCOMES
 
 OUTPUT_DIR = RESULTS_DIR / "calibration"
 TABLE = "operating_characteristics.csv"
+#: The rate of calling the claim at other decision probabilities, judged from the same fits (`rule_sensitivity`).
+SENSITIVITY_TABLE = "rule_sensitivity.csv"
+SENSITIVITY_PROBABILITIES = (0.95, 0.975, 0.99)
 #: Draws per fit. Unpooled: the replication plan's fit (`paradox.planning.PLAN_DRAWS`: 2 chains, 300 tuning steps at
 #: target acceptance 0.8; an unpooled model has no hierarchical spread, so 0.95's reason, tau's funnel, does not
 #: apply, and a divergence still fails the checks) with 1,000 draws per chain instead of 500. Pooled: 2 chains of
@@ -118,12 +122,34 @@ def operating_characteristics(rows: pd.DataFrame, design: Design) -> pd.DataFram
             record[column], record[column + "_mc_se"] = _rate(per_survey["verdict"].apply(lambda v, n=name: (v == n).mean()))
         for level in ("fav", "unfav"):
             record[f"coverage_{level}"], record[f"coverage_{level}_mc_se"] = _rate(per_survey[f"covers_{level}"].mean())
+        for level in ("fav", "unfav"):  # posterior mean minus truth: how the bias behind a miss was found
+            error = group[f"delta_{level}_mean"] - group[f"true_delta_{level}"]
+            record[f"bias_{level}"], record[f"bias_{level}_mc_se"] = _rate(error.groupby(group["replicate"]).mean())
         record["share_refitted"] = float(group["refitted"].mean())
         out.append(record)
     table = pd.DataFrame(out)
     order = {t.name: i for i, t in enumerate(TRUTHS)}
     return table.sort_values(["scenario", "pooled"], key=lambda c: c.map(order) if c.name == "scenario" else ~c,
                              ignore_index=True)
+
+
+def rule_sensitivity(rows: pd.DataFrame, design: Design,
+                     probabilities: tuple[float, ...] = SENSITIVITY_PROBABILITIES) -> pd.DataFrame:
+    """The rate of "claim holds" per scenario and pooling had the fits been judged at each decision probability:
+    exact without refitting, since a verdict depends on the fit only through the probabilities each row stores
+    (`paradox.verdict.classify`); a fit that did not converge stays without a verdict. Changing the region of
+    practical equivalence needs the fits again (the rows hold probabilities at the design's region only)."""
+    probability_columns = list(decision.PROBABILITY_COLUMNS)
+    out = []
+    for probability in probabilities:
+        judged = rows["verdict"].where(
+            rows["verdict"] == NOT_CONVERGED,
+            [decision.classify(p, probability) for p in rows[probability_columns].to_dict("records")])
+        table = operating_characteristics(rows.assign(verdict=judged), design)
+        out.append(table[["scenario", "claim_true", "pooled", "n_sims", "rate_claim", "mc_se"]]
+                   .assign(decision_probability=probability))
+    return pd.concat(out, ignore_index=True)[["decision_probability", "scenario", "claim_true", "pooled", "n_sims",
+                                              "rate_claim", "mc_se"]]
 
 
 def read_table(path: str | Path = OUTPUT_DIR / TABLE) -> pd.DataFrame:
@@ -186,12 +212,18 @@ def main(argv: list[str] | None = None) -> int:
     if not frames:
         print("no fits stored yet: run without --summarise first", file=sys.stderr)
         return status or 1
-    table = operating_characteristics(pd.concat(frames, ignore_index=True), design)
+    rows = pd.concat(frames, ignore_index=True)
+    table = operating_characteristics(rows, design)
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / TABLE, index=False, float_format="%.6g")
+    sensitivity = rule_sensitivity(rows, design)
+    sensitivity.to_csv(out / SENSITIVITY_TABLE, index=False, float_format="%.6g")
     print(table[["scenario", "claim_true", "pooled", "n_sims", "rate_claim", "mc_se", "coverage_fav",
                  "coverage_unfav"]].to_string(index=False))
     print("\n".join(goal_report(table)))
+    print("\nthe claim called at other decision probabilities (the same fits, judged again):")
+    print(sensitivity.pivot_table(index=["scenario", "pooled"], columns="decision_probability", values="rate_claim",
+                                  sort=False).round(3).to_string())
     return status
 
 
