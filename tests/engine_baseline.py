@@ -10,7 +10,9 @@ to include the Deterministics and the integrated likelihood's answers became pm.
 when floating-point constants came to enter it at 32 significant bits (the integrated models' keys had
 differed between two machines in the last bits of np.exp); and on 2026-11-28, when the code of the
 integrated likelihood's kernels came to enter it (`code_digest`: any edit of paradox/models/pattern_integral.py
-changes the integrated models' fingerprints). The points are still those of 145ca44."""
+changes the integrated models' fingerprints); and again on 2026-11-28, when each item's cutpoints got a location
+prior of their own (OrdinalPriors.cutpoint_location_sd): the notebook models' fingerprints changed, the recorded
+cases keep the old prior. The points are still those of 145ca44."""
 
 from __future__ import annotations
 
@@ -65,13 +67,17 @@ def cases():
 
     survey, design = small_srp_survey()
     grid = srp.pattern_grid(survey, unanswered=True)
+    # The cutpoints' prior of 145ca44 (cutpoint_location_sd=None; the default since 2026-11-28 gives each item's
+    # location a prior of its own, a new variable the recorded points lack).
+    old = srp.OrdinalPriors(cutpoint_location_sd=None)
     out = {
-        "srp_respondents_pooled": lambda: srp.ordinal_model(survey),
-        "srp_respondents_unpooled": lambda: srp.ordinal_model(survey, pooled=False),
-        "srp_integrated_pooled": lambda: srp.ordinal_model(survey, integrate_respondents=True),
-        "srp_integrated_unpooled": lambda: srp.ordinal_model(survey, pooled=False, integrate_respondents=True),
-        "srp_integrated_grid": lambda: srp.ordinal_model(survey, integrate_respondents=True, patterns=grid),
-        "srp_respondents_priors": lambda: srp.ordinal_model(survey, priors=srp.OrdinalPriors(effect_sd=1.0, respondent_sd=1.5)),
+        "srp_respondents_pooled": lambda: srp.ordinal_model(survey, old),
+        "srp_respondents_unpooled": lambda: srp.ordinal_model(survey, old, pooled=False),
+        "srp_integrated_pooled": lambda: srp.ordinal_model(survey, old, integrate_respondents=True),
+        "srp_integrated_unpooled": lambda: srp.ordinal_model(survey, old, pooled=False, integrate_respondents=True),
+        "srp_integrated_grid": lambda: srp.ordinal_model(survey, old, integrate_respondents=True, patterns=grid),
+        "srp_respondents_priors": lambda: srp.ordinal_model(
+            survey, priors=srp.OrdinalPriors(effect_sd=1.0, respondent_sd=1.5, cutpoint_location_sd=None)),
     }
     plain, weighted = regression_survey(), regression_survey(weighted=True)
     Spec = regression.RegressionSpec

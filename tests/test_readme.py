@@ -43,3 +43,5 @@ def test_the_verdict_table_is_the_committed_one():
              for method, verdict in zip(("ordinal", "gaussian", "welch"), cells[3:6])}
     committed = {(r.hypothesis, r.method): r.verdict for r in table.itertuples()}
     assert shown == committed
+    p_claim = {row.split("|")[1].strip(): row.split("|")[-2].strip() for row in rows}
+    assert p_claim == {r.hypothesis: f"{r.p_claim:.3f}" for r in table[table["method"] == "ordinal"].itertuples()}

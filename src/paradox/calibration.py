@@ -4,9 +4,10 @@
 truths, fits each with the ordinal model whose verdicts the package reports (respondent intercepts
 integrated out; pooled and unpooled), judges it with `paradox.verdict`, and writes per scenario and pooling:
 the rate of each verdict with its Monte Carlo standard error, and the coverage of the 95% intervals of
-delta_fav and delta_unfav, and the bias of their posterior means; beside it, `rule_sensitivity.csv`: the rate of
-calling the claim at other decision probabilities, judged from the same fits. The fits run on Dask (`paradox.studies`): a LocalCluster by default, an existing
-cluster with `--scheduler` or PARADOX_SCHEDULER; every finished fit is stored, so an interrupted run resumes.
+delta_fav and delta_unfav, and the bias of their posterior means; beside it, `rule_sensitivity.csv`: the rate
+of calling the claim at other decision probabilities, judged from the same fits. The fits run on Dask
+(`paradox.studies`): a LocalCluster by default, an existing cluster with `--scheduler` or PARADOX_SCHEDULER;
+every finished fit is stored, so an interrupted run resumes.
 
     python -m paradox.calibration --replicates 200            # what `make calibrate` runs
 

@@ -240,8 +240,8 @@ CONFIG_KEYS: dict[str, ConfigKey] = {
                         "(see README; the defaults are weakly informative)", "model"),
     "srp_priors": ConfigKey(_srp_priors, "with srp: prior scales of the SRP ordinal model, on the logit scale: "
                             "effect_sd (recovery effects, default 2), effect_spread (their spread across experiments, "
-                            "1), cutpoint_sd (4), respondent_sd (3), baseline_sd (2), group_sd (a grouping column's "
-                            "intercepts, 1); see README", "model"),
+                            "1), cutpoint_sd (4), cutpoint_location_sd (each item's mean threshold, 10), respondent_sd "
+                            "(3), baseline_sd (2), group_sd (a grouping column's intercepts, 1); see README", "model"),
     "srp_gaussian_priors": ConfigKey(_srp_gaussian_priors, "with srp: priors of the SRP Gaussian model of "
                                      "scale means, in scale points: effect_sd (recovery effects, default 1), "
                                      "effect_spread (their spread across experiments, 0.5), baseline_mean (default "

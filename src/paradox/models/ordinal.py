@@ -53,9 +53,26 @@ def ordered_cutpoints(name: str, sd: float, dims, initval: np.ndarray) -> pt.Ten
     return pm.Normal(name, 0.0, sd, dims=dims, transform=pm.distributions.transforms.ordered, initval=initval)
 
 
-def item_cutpoints(n_items: int, n_cut: int, sd: float, name: str = "cutpoints") -> pt.TensorVariable:
-    """Free thresholds per item: (item, cut)."""
-    return ordered_cutpoints(name, sd, ("item", "cut"), np.tile(np.linspace(-2.0, 2.0, n_cut), (n_items, 1)))
+def item_cutpoints(n_items: int, n_cut: int, sd: float, name: str = "cutpoints",
+                   location_sd: float | None = None) -> pt.TensorVariable:
+    """Free thresholds per item: (item, cut).
+
+    Without `location_sd`, each threshold ~ Normal(0, sd), ordered. That prior also holds each item's mean
+    threshold (its location) near 0 with SD sd / sqrt(n_cut), and where the latent zero is a reference cell
+    rather than the respondents' average (the SRP models: the no-failure cells), pulling the location towards
+    0 moves every effect against that reference by the same amount. With `location_sd`, the prior is split:
+    the thresholds' deviations from their item's mean keep the Normal(0, sd) prior's form, and the location
+    gets its own Normal(0, location_sd), wide because every answer informs it. Variables: `<name>_location`
+    (item), `<name>_spacing` (item, cut; ordered, its mean unused) and the Deterministic `<name>`.
+    """
+    start = np.tile(np.linspace(-2.0, 2.0, n_cut), (n_items, 1))
+    if location_sd is None:
+        return ordered_cutpoints(name, sd, ("item", "cut"), start)
+    location = pm.Normal(f"{name}_location", 0.0, location_sd, dims="item")
+    # The spacing's own mean is a direction the likelihood never sees: it keeps its prior, N(0, sd / sqrt(n_cut)).
+    spacing = ordered_cutpoints(f"{name}_spacing", sd, ("item", "cut"), start)
+    return pm.Deterministic(name, location[:, None] + spacing - spacing.mean(axis=-1, keepdims=True),
+                            dims=("item", "cut"))
 
 
 def shared_cutpoints(name: str, sd: float, initval: np.ndarray, dims: str = "cutpoint") -> pt.TensorVariable:

@@ -47,6 +47,13 @@ class OrdinalPriors:
     effect_sd: float = 2.0          # mean recovery effect at each level
     effect_spread: float = 1.0      # HalfNormal scale of tau: how much experiments differ
     cutpoint_sd: float = 4.0        # item thresholds (a 7-point scale with SD-3 respondents spans about +/-5)
+    # Each item's mean threshold against the no-failure cells: left to the data, which place it precisely. Under
+    # Normal(0, cutpoint_sd) on each threshold it had SD 4 / sqrt(6) = 1.6, and its pull towards 0 moved every
+    # recovery effect up: by 0.11 logits in one experiment of the stand-in, 0.045 in the four-experiment model of
+    # `make calibrate` (posterior modes; 0.003 and 0.002 at 10, 0.02 and 0.007 at 4; tests/test_srp_models.py).
+    # Prior surveys then often have most answers at one end of the scale, as satisfaction surveys can.
+    # None: the old prior.
+    cutpoint_location_sd: float | None = 10.0
     respondent_sd: float = 3.0      # HalfNormal scale of the respondent spread
     baseline_sd: float = 2.0        # experiment baselines (zero-sum)
     group_sd: float = 1.0           # HalfNormal scale of a grouping column's intercepts (sessions, classes)
@@ -238,7 +245,8 @@ def ordinal_model(
     n_groups = len(experiments) * len(CELLS)
 
     with pm.Model(coords=coords) as model:
-        cutpoints = ordinal.item_cutpoints(len(coords["item"]), n_cut, priors.cutpoint_sd)
+        cutpoints = ordinal.item_cutpoints(len(coords["item"]), n_cut, priors.cutpoint_sd,
+                                           location_sd=priors.cutpoint_location_sd)
         intercept, _ = ordinal.cell_decomposed_intercepts(respondent_group, n_groups, priors.respondent_sd)
         effects = _recovery_effects(len(experiments), priors.effect_sd, priors.effect_spread, pooled)
         eta = intercept[respondent_codes] + _cell_shift(effects)[exp_idx, cell_idx]
@@ -400,7 +408,7 @@ def _cell_group(rows: pd.DataFrame, experiments: list[str]) -> np.ndarray:
 def _integrated_parameters(n_items: int, n_cut: int, n_experiments: int, priors: OrdinalPriors, pooled: bool):
     """The integrated form's parameters, in the current model: cutpoints (item, cut), respondent_sd and the
     flattened (experiment x cell) latent shift that each answer pattern's group indexes."""
-    cutpoints = ordinal.item_cutpoints(n_items, n_cut, priors.cutpoint_sd)
+    cutpoints = ordinal.item_cutpoints(n_items, n_cut, priors.cutpoint_sd, location_sd=priors.cutpoint_location_sd)
     respondent_sd = pm.HalfNormal("respondent_sd", priors.respondent_sd)
     shift = _cell_shift(_recovery_effects(n_experiments, priors.effect_sd, priors.effect_spread, pooled))
     if n_experiments > 1:
@@ -451,7 +459,8 @@ def cell_model(survey: Survey, design: Design, priors: OrdinalPriors = OrdinalPr
     roles = np.array([[position[c] for c in e.cells] for e in experiments])  # (experiment, control/fav/unfav)
 
     with pm.Model(coords=coords) as model:
-        cutpoints = ordinal.item_cutpoints(n_items, n_cut, priors.cutpoint_sd)
+        cutpoints = ordinal.item_cutpoints(n_items, n_cut, priors.cutpoint_sd,
+                                           location_sd=priors.cutpoint_location_sd)
         free = pm.Normal("cell_effect_free", 0.0, priors.effect_sd, dims="free_cell")
         effect = pm.Deterministic("cell_effect", pt.concatenate([pt.zeros(1), free]), dims="cell")
         pm.Deterministic("experiment_baseline", effect[roles[:, 0]], dims="experiment")
