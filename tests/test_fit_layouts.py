@@ -129,3 +129,27 @@ def test_an_experiment_factor_with_a_named_cell_design_is_refused(tmp_path, caps
     frame["experiment"] = "x"
     err = refused(tmp_path, capsys, frame, {**config, "factors": {**config["factors"], "experiment": None}})
     assert "key 'factors'" in err and "shared_control layout" in err
+
+
+def test_srp_priors_not_given_are_scaled_to_the_spread_the_items_imply(tmp_path):
+    """No sampling: `prepare` resolves the SRP priors. The example's respondents spread by 2 logits, less than the
+    3.2 the defaults are set for, so the scales shrink (by the ratio the report states); an entry the config
+    gives is kept, even at its default value, and stays given through as_dict."""
+    from paradox.fit.config import AnalysisConfig
+    from paradox.models.srp import OrdinalPriors
+
+    frame, config = example(tmp_path, "shared_control", n=200)
+    config["srp_design"] = str(tmp_path / "design.yaml")
+    scaled = fit_run.prepare(frame, config)
+    note = next(n for n in scaled.notes if n.startswith("SRP priors scaled to the data"))
+    ratio = float(re.search(r"the default times ([0-9.]+)", note).group(1))
+    assert 0.6 < ratio < 0.85
+    defaults = OrdinalPriors()
+    assert scaled.srp_priors.effect_sd == pytest.approx(defaults.effect_sd * ratio, rel=0.03)
+    assert scaled.srp_priors.cutpoint_location_sd == defaults.cutpoint_location_sd
+    given = fit_run.prepare(frame, {**config, "srp_priors": {"effect_sd": 2.0, "respondent_sd": 4}})
+    assert (given.srp_priors.effect_sd, given.srp_priors.respondent_sd) == (2.0, 4.0)
+    assert given.srp_priors.cutpoint_sd == scaled.srp_priors.cutpoint_sd
+    assert "the entries `srp_priors` gives are kept" in " ".join(given.notes)
+    kept = AnalysisConfig.from_dict(config | {"srp_priors": {"effect_sd": 2.0}}).as_dict()
+    assert kept["srp_priors"] == {"effect_sd": 2.0}

@@ -246,10 +246,10 @@ def test_integrated_likelihood_equals_numerical_integration_over_each_respondent
 
 def test_the_cutpoints_prior_does_not_move_the_recovery_effects(survey):
     """The recovery effects are measured against the no-failure cell, which is also where each item's thresholds
-    are located; a prior that holds that location near 0 moves every effect by the same amount (0.045 logits
-    on the stand-in in `make calibrate`'s rows). Posterior modes (deterministic) with the default prior and with
-    a flat one agree to within 0.01 logits (a fortieth of these effects' posterior SD, about 0.44); the old prior
-    (cutpoint_location_sd=None) is shown to fail the same check."""
+    are located; a prior that holds that location near 0 moves every effect by the same amount (here 0.11
+    logits; 0.045 in `make calibrate`'s four-experiment model, whose rows showed it). Posterior modes
+    (deterministic) with the default prior and with a flat one agree to within 0.01 logits (a fortieth of these
+    effects' posterior SD, about 0.44); the old prior (cutpoint_location_sd=None) is shown to fail the same check."""
     part = experiment_survey(survey, "severity")
 
     def mode(location_sd):

@@ -238,7 +238,9 @@ CONFIG_KEYS: dict[str, ConfigKey] = {
                               "(default true)", "model"),
     "priors": ConfigKey(_priors, "prior scales: effect_sd, cutpoint_sd, group_sd, intercept_sd, sigma_sd "
                         "(see README; the defaults are weakly informative)", "model"),
-    "srp_priors": ConfigKey(_srp_priors, "with srp: prior scales of the SRP ordinal model, on the logit scale: "
+    "srp_priors": ConfigKey(_srp_priors, "with srp: prior scales of the SRP ordinal model, on the logit scale; "
+                            "those not given are scaled to the respondents' spread the items imply (README, SRP "
+                            "priors); defaults for a spread of 3.2 logits: "
                             "effect_sd (recovery effects, default 2), effect_spread (their spread across experiments, "
                             "1), cutpoint_sd (4), cutpoint_location_sd (each item's mean threshold, 10), respondent_sd "
                             "(3), baseline_sd (2), group_sd (a grouping column's intercepts, 1); see README", "model"),
@@ -316,6 +318,8 @@ class AnalysisConfig:
     srp: bool = False
     srp_other_predictors: str = "adjust"
     srp_priors: OrdinalPriors = field(default_factory=OrdinalPriors)
+    # The srp_priors entries the config gives; the others are scaled to the data (paradox.fit.run.resolved_srp_priors).
+    srp_priors_given: tuple[str, ...] = ()
     srp_gaussian_priors: GaussianPriors = field(default_factory=GaussianPriors)
     srp_design: str | None = None
     decision: dict = field(default_factory=dict)
@@ -344,7 +348,8 @@ class AnalysisConfig:
                 values[key] = CONFIG_KEYS[key].parse(value)
             except (TypeError, ValueError) as exc:
                 raise ConfigError(str(exc), source=where, key=key) from None
-        config = cls(source=source, **values)
+        given = tuple(raw["srp_priors"]) if isinstance(raw.get("srp_priors"), dict) else ()
+        config = cls(source=source, srp_priors_given=given, **values)
         config._check(origins)
         return config
 
@@ -409,6 +414,9 @@ class AnalysisConfig:
         defaults, out = AnalysisConfig(), {}
         for key in CONFIG_KEYS:
             value = getattr(self, key)
+            if key == "srp_priors" and self.srp_priors_given:  # given entries stay given, even at their default
+                out[key] = {k: getattr(value, k) for k in self.srp_priors_given}
+                continue
             if value == getattr(defaults, key):
                 continue
             if isinstance(value, (Priors, OrdinalPriors, GaussianPriors)):

@@ -14,6 +14,7 @@ from paradox.fit.config import AnalysisConfig
 from paradox.fit.writer import OUTPUT_FILES, write_outputs
 from paradox.hypotheses import SRPResult
 from paradox.models.regression import RegressionModel
+from paradox.models.srp import OrdinalPriors
 from paradox.outputs import output_dir
 from paradox.settings import SamplerSettings
 
@@ -31,6 +32,7 @@ class FitResult:
     convergence: pd.DataFrame
     srp: SRPResult | None = None
     srp_design: Design | None = None
+    srp_priors: OrdinalPriors | None = None            # the SRP ordinal model's priors as used (scaled to the data)
     notes: list[str] = field(default_factory=list)     # model choices, stated in report.md
     cautions: list[str] = field(default_factory=list)  # warnings: printed by `paradox fit`, and in report.md
     prior_check: pd.DataFrame | None = None            # posterior sd / prior sd per parameter (paradox.fit.priors)

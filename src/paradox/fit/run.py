@@ -8,6 +8,7 @@ is paradox.fit.writer's job, and happens only after all of this succeeded.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import warnings
 from dataclasses import dataclass, field
@@ -26,8 +27,9 @@ from paradox.fit.srp import load_srp_design, srp_design, srp_survey_spec
 from paradox.hypotheses import analyse_srp
 from paradox.models.regression import RegressionModel, build_regression
 from paradox.models.sampling import convergence_report, sample, sample_posterior_predictive, tidy_summary
-from paradox.models.srp import POOLING_SPREAD, is_pooled
+from paradox.models.srp import DEFAULT_RESPONDENT_SPREAD, POOLING_SPREAD, OrdinalPriors, is_pooled, scaled_ratio
 from paradox.models.srp import adjustment_priors as srp_adjustment_priors
+from paradox.reliability import implied_respondent_sd
 from paradox.settings import SamplerSettings
 
 #: At most this many posterior-predictive draws are kept (enough for the checks; keeps the NetCDF small).
@@ -57,6 +59,7 @@ class Prepared:
     survey: Survey
     regression: RegressionModel
     design: Design | None = None
+    srp_priors: OrdinalPriors | None = None              # the SRP ordinal priors, resolved (resolved_srp_priors)
     notes: list[str] = field(default_factory=list)       # model choices the report states
     cautions: list[str] = field(default_factory=list)    # warnings: printed, and in the report
 
@@ -75,19 +78,50 @@ def prepare(data, config) -> Prepared:
         design = srp_design(config, survey, design)
         notes.append(f"SRP design: {design.path.name}, {design.layout} layout ({len(design.experiments)} "
                      f"hypotheses: {', '.join(e.hypothesis for e in design.experiments)}).")
+    priors = None
+    if design is not None:
+        priors, note = resolved_srp_priors(config, survey)
+        notes.append(note)
     others = config.srp_other_columns() if design is not None else []
     if others and config.srp_other_predictors == "leave_out":
         notes.append(f"SRP verdicts: {', '.join(others)} left out (srp_other_predictors: leave_out); "
                      "the SRP models use experiment and cell alone, the regression above uses every predictor.")
     elif others:
         try:  # refused now, not after the regression has sampled
-            srp_adjustment_priors(survey, config.srp_priors)
+            srp_adjustment_priors(survey, priors)
         except ValueError as exc:
             raise ConfigError(str(exc), source=config.source, key="srp_other_predictors") from None
         notes.append(f"SRP verdicts: the ordinal model adjusts for {', '.join(others)} (srp_other_predictors: adjust; "
                      "its verdict rows name them in `adjusted_for`); the Gaussian and Welch verdicts come from cell "
                      "statistics, which cannot carry them (`adjusted_for` none).")
-    return Prepared(config, survey, regression, design, notes, cautions)
+    return Prepared(config, survey, regression, design, priors, notes, cautions)
+
+
+def resolved_srp_priors(config: AnalysisConfig, survey: Survey) -> tuple[OrdinalPriors, str]:
+    """The SRP ordinal model's priors for this survey, and the report's note on them: the entries the config gives
+    (`srp_priors`), the others OrdinalPriors' defaults scaled to the respondent spread the items imply
+    (`paradox.reliability.implied_respondent_sd`, within the cells; OrdinalPriors.scaled_to). One item implies
+    no spread: the defaults as they are."""
+    given = {name: getattr(config.srp_priors, name) for name in config.srp_priors_given}
+    # One row per respondent and cell (within subject, a respondent answers in several cells).
+    factors = [f for f in survey.spec.factors if f in survey.answers]
+    keys = ["respondent", *factors]
+    wide = survey.answers.pivot_table(index=keys, columns="item", values="answer", aggfunc="mean", observed=True)
+    cells = (pd.Series([" / ".join(map(str, key[1:])) for key in wide.index], index=wide.index) if factors else None)
+    weight = survey.spec.weight
+    weights = survey.answers.groupby(keys, observed=True)[weight].first().reindex(wide.index) if weight else None
+    implied = implied_respondent_sd(wide, cells, weights)
+    where = "; the entries `srp_priors` gives are kept" if given else ""
+    if implied is None:
+        return dataclasses.replace(OrdinalPriors(), **given), (
+            f"SRP priors: the defaults (set for respondents spread by {DEFAULT_RESPONDENT_SPREAD} logits): one item "
+            f"implies no spread to scale them to{where}.")
+    spread, r = implied
+    scaled = dataclasses.replace(OrdinalPriors().scaled_to(spread), **given)
+    return scaled, (f"SRP priors scaled to the data: the items' mean correlation within cells, {r:.2f}, implies "
+                    f"respondents spread by about {spread:.2g} logits (a low estimate; the defaults are set for "
+                    f"{DEFAULT_RESPONDENT_SPREAD}), so each prior scale is the default times "
+                    f"{scaled_ratio(spread):.2f}{where} (README, *SRP priors*).")
 
 
 def respondent_intercept(config: AnalysisConfig, survey: Survey) -> tuple[bool, list[str], list[str]]:
@@ -137,15 +171,15 @@ def fit_survey(data, config, settings: SamplerSettings | None = None) -> FitResu
     _add_posterior_predictive(regression, idata, settings)
     srp_result = None
     if prepared.design is not None:
-        srp_result = analyse_srp(prepared.survey, settings, prepared.design, priors=config.srp_priors,
+        srp_result = analyse_srp(prepared.survey, settings, prepared.design, priors=prepared.srp_priors,
                                  gaussian_priors=config.srp_gaussian_priors, check=False,
                                  adjust=config.srp_other_predictors == "adjust")
         interrupt.check()
     fits = [("regression", idata, regression_priors(regression, config.priors))]
     if srp_result is not None:
-        adjusted = (srp_adjustment_priors(prepared.survey, config.srp_priors)
+        adjusted = (srp_adjustment_priors(prepared.survey, prepared.srp_priors)
                     if config.srp_other_predictors == "adjust" else {})
-        fits.append(("SRP ordinal", srp_result.idata, srp_priors(config.srp_priors, is_pooled(srp_result.model),
+        fits.append(("SRP ordinal", srp_result.idata, srp_priors(prepared.srp_priors, is_pooled(srp_result.model),
                                                                  adjusted)))
         if srp_result.gaussian_idata is not None:  # the separate layout's Gaussian model
             fits.append(("SRP Gaussian", srp_result.gaussian_idata,
@@ -157,6 +191,7 @@ def fit_survey(data, config, settings: SamplerSettings | None = None) -> FitResu
         config=config, settings=settings, survey=prepared.survey, regression=regression, idata=idata,
         summary=tidy_summary(idata, regression.parameters, config.ci_prob or 0.95),
         convergence=convergence_report(idata), srp=srp_result, srp_design=prepared.design,
+        srp_priors=prepared.srp_priors,
         notes=prepared.notes, cautions=prepared.cautions + prior_cautions,
         prior_check=checked,
     )
