@@ -1,5 +1,4 @@
-"""Reliability of a multi-item scale: how closely a respondent's answers to its items agree, and the spread of
-respondents that agreement implies."""
+"""Reliability of a multi-item scale: how closely each respondent's answers agree, and the respondent spread that implies."""
 
 from __future__ import annotations
 
