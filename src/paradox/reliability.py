@@ -1,4 +1,4 @@
-"""Reliability of a multi-item scale: how closely each respondent's answers agree, and the respondent spread that implies."""
+"""Reliability of a multi-item scale: how closely each respondent's answers agree, and the spread that implies."""
 
 from __future__ import annotations
 
