@@ -153,3 +153,29 @@ def test_srp_priors_not_given_are_scaled_to_the_spread_the_items_imply(tmp_path)
     assert "the entries `srp_priors` gives are kept" in " ".join(given.notes)
     kept = AnalysisConfig.from_dict(config | {"srp_priors": {"effect_sd": 2.0}}).as_dict()
     assert kept["srp_priors"] == {"effect_sd": 2.0}
+
+
+def test_the_regression_priors_are_scaled_as_the_srp_priors(tmp_path):
+    """No sampling: an ordinal regression's priors not given in `priors` get the SRP priors' factor (one spread,
+    one note each); the respondents' sd has a prior of its own (HalfNormal(3) at 3.2 logits, not group_sd's 1);
+    a scale `priors` gives is kept; the model, the prior table and run.json's entry see the same scales."""
+    from paradox.fit.priors import regression_priors
+    from paradox.models.regression import Priors
+
+    frame, config = example(tmp_path, "shared_control", n=200)
+    config["srp_design"] = str(tmp_path / "design.yaml")
+    prepared = fit_run.prepare(frame, {**config, "respondent_intercept": True})
+    factor = float(re.search(r"Regression priors scaled to the data.* the default times ([0-9.]+)",
+                             " ".join(prepared.notes)).group(1))
+    srp_note = next(n for n in prepared.notes if n.startswith("SRP priors scaled"))
+    assert f"times {factor:.2f}" in srp_note
+    priors = prepared.regression.spec.priors
+    defaults = Priors().resolved("ordinal", (1, 7))
+    assert (defaults.respondent_sd, defaults.group_sd) == (3.0, 1.0)
+    for name in ("effect_sd", "cutpoint_sd", "respondent_sd"):
+        assert getattr(priors, name) == pytest.approx(getattr(defaults, name) * factor, rel=0.03), name
+    assert prepared.regression.model["respondent_sd"].owner.inputs[-1].eval() == pytest.approx(priors.respondent_sd)
+    table = regression_priors(prepared.regression)
+    assert table.prior("respondent_sd")[0] == f"HalfNormal({priors.respondent_sd:.4g})"
+    given = fit_run.prepare(frame, {**config, "priors": {"effect_sd": 2.5}}).regression.spec.priors
+    assert given.effect_sd == 2.5 and given.cutpoint_sd == priors.cutpoint_sd

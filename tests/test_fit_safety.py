@@ -81,7 +81,10 @@ def test_several_items_get_a_respondent_intercept_by_default():
 
 def test_one_answer_per_respondent_gets_none():
     prepared = prepare(three_item_survey(), {**CONFIG, "items": ["q1"]})
-    assert not prepared.regression.spec.respondent_intercept and prepared.notes == []
+    assert not prepared.regression.spec.respondent_intercept and prepared.cautions == []
+    # the only note: one item implies no respondent spread, so the priors are the defaults
+    assert prepared.notes == ["Regression priors: the defaults (set for respondents spread by 3.2 logits): one item "
+                              "implies no spread to scale them to."]
 
 
 def test_switching_the_intercept_off_warns():

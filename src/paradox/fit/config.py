@@ -236,8 +236,9 @@ CONFIG_KEYS: dict[str, ConfigKey] = {
                                       "independent respondents); false switches it off, with a warning", "model"),
     "item_effects": ConfigKey(_flag, "ordinal with several items: an effect per item against the first "
                               "(default true)", "model"),
-    "priors": ConfigKey(_priors, "prior scales: effect_sd, cutpoint_sd, group_sd, intercept_sd, sigma_sd "
-                        "(see README; the defaults are weakly informative)", "model"),
+    "priors": ConfigKey(_priors, "prior scales of the regression: effect_sd, cutpoint_sd, group_sd (a grouping "
+                        "column's intercepts), respondent_sd, intercept_sd, sigma_sd; an ordinal model's not given are "
+                        "scaled to the respondents' spread the items imply, as srp_priors (README, Priors)", "model"),
     "srp_priors": ConfigKey(_srp_priors, "with srp: prior scales of the SRP ordinal model, on the logit scale; "
                             "those not given are scaled to the respondents' spread the items imply (README, SRP "
                             "priors); defaults for a spread of 3.2 logits: "
@@ -437,12 +438,13 @@ class AnalysisConfig:
             labels=self.labels, missing_values=self.missing_values,
         )
 
-    def regression_spec(self, respondent_intercept: bool | None = None) -> RegressionSpec:
-        """The regression; `respondent_intercept` as decided from the data (default: the config's, None as false)."""
+    def regression_spec(self, respondent_intercept: bool | None = None, priors: Priors | None = None) -> RegressionSpec:
+        """The regression; `respondent_intercept` as decided from the data (default: the config's, None as false),
+        `priors` as resolved for the data (default: the config's)."""
         if respondent_intercept is None:
             respondent_intercept = bool(self.respondent_intercept)
         return RegressionSpec(family=self.model, link=self.link, respondent_intercept=respondent_intercept,
-                              item_effects=self.item_effects, priors=self.priors)
+                              item_effects=self.item_effects, priors=priors or self.priors)
 
     def sampler_settings(self, base: SamplerSettings | None = None) -> SamplerSettings:
         """The run settings: `base` (default: the PARADOX_* environment), overridden by this config."""

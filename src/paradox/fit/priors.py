@@ -14,7 +14,7 @@ import pandas as pd
 import xarray as xr
 
 from paradox.meta.model import prior_dominance, prior_warnings
-from paradox.models.regression import Priors, RegressionModel
+from paradox.models.regression import RegressionModel
 from paradox.models.srp import GaussianPriors, OrdinalPriors
 
 #: The sd of HalfNormal(1): a half-normal prior's sd is its scale times this.
@@ -41,10 +41,10 @@ class PriorTable:
                              for v, (text, sd) in self.priors.items()])
 
 
-def regression_priors(regression: RegressionModel, priors: Priors) -> PriorTable:
-    """The priors of the regression (paradox.models.regression), `priors` resolved for its family and scale."""
+def regression_priors(regression: RegressionModel) -> PriorTable:
+    """The priors of the regression (paradox.models.regression), as it was built with them."""
     family = regression.spec.family
-    p = priors.resolved(family, regression.survey.spec.scale)
+    p = regression.spec.priors.resolved(family, regression.survey.spec.scale)
     table = {term.name: (f"Normal(0, {p.effect_sd:.4g})", p.effect_sd) for term in regression.terms}
     if family == "ordinal":
         # Its prior applies at the average predictors; the reported cutpoints are at the baselines.
@@ -53,8 +53,9 @@ def regression_priors(regression: RegressionModel, priors: Priors) -> PriorTable
         lo, hi = regression.survey.spec.scale
         table["intercept"] = (f"Normal({(lo + hi) / 2:.4g}, {p.intercept_sd:.4g})", p.intercept_sd)
         table["sigma"] = (f"HalfNormal({p.sigma_sd:.4g})", p.sigma_sd * HALF_NORMAL_SD)
-    for name in ("group_sd", "respondent_sd"):
-        table[name] = (f"HalfNormal({p.group_sd:.4g})", p.group_sd * HALF_NORMAL_SD)
+    for name, scale in (("group_sd", p.group_sd), ("respondent_sd", p.respondent_sd)):
+        if scale is not None:
+            table[name] = (f"HalfNormal({scale:.4g})", scale * HALF_NORMAL_SD)
     return PriorTable(table)
 
 

@@ -25,9 +25,10 @@ from paradox.fit.priors import prior_check, regression_priors, srp_gaussian_prio
 from paradox.fit.result import FitResult
 from paradox.fit.srp import load_srp_design, srp_design, srp_survey_spec
 from paradox.hypotheses import analyse_srp
-from paradox.models.regression import RegressionModel, build_regression
+from paradox.models.ordinal import DEFAULT_RESPONDENT_SPREAD, scaled_ratio
+from paradox.models.regression import Priors, RegressionModel, build_regression
 from paradox.models.sampling import convergence_report, sample, sample_posterior_predictive, tidy_summary
-from paradox.models.srp import DEFAULT_RESPONDENT_SPREAD, POOLING_SPREAD, OrdinalPriors, is_pooled, scaled_ratio
+from paradox.models.srp import POOLING_SPREAD, OrdinalPriors, is_pooled
 from paradox.models.srp import adjustment_priors as srp_adjustment_priors
 from paradox.reliability import implied_respondent_sd
 from paradox.settings import SamplerSettings
@@ -70,8 +71,11 @@ def prepare(data, config) -> Prepared:
     design = load_srp_design(config)  # before the data: a within-subject design changes how they are read
     survey = read_survey(data, config, design)
     intercept, notes, cautions = respondent_intercept(config, survey)
+    implied = implied_spread(survey)
+    regression_scales, note = resolved_regression_priors(config, survey, implied)
+    notes.append(note)
     try:
-        regression = build_regression(survey, config.regression_spec(respondent_intercept=intercept))
+        regression = build_regression(survey, config.regression_spec(intercept, regression_scales))
     except ValueError as exc:
         raise ConfigError(str(exc), source=config.source, key="") from None
     if design is not None:
@@ -80,7 +84,7 @@ def prepare(data, config) -> Prepared:
                      f"hypotheses: {', '.join(e.hypothesis for e in design.experiments)}).")
     priors = None
     if design is not None:
-        priors, note = resolved_srp_priors(config, survey)
+        priors, note = resolved_srp_priors(config, implied)
         notes.append(note)
     others = config.srp_other_columns() if design is not None else []
     if others and config.srp_other_predictors == "leave_out":
@@ -97,12 +101,9 @@ def prepare(data, config) -> Prepared:
     return Prepared(config, survey, regression, design, priors, notes, cautions)
 
 
-def resolved_srp_priors(config: AnalysisConfig, survey: Survey) -> tuple[OrdinalPriors, str]:
-    """The SRP ordinal model's priors for this survey, and the report's note on them: the entries the config gives
-    (`srp_priors`), the others OrdinalPriors' defaults scaled to the respondent spread the items imply
-    (`paradox.reliability.implied_respondent_sd`, within the cells; OrdinalPriors.scaled_to). One item implies
-    no spread: the defaults as they are."""
-    given = {name: getattr(config.srp_priors, name) for name in config.srp_priors_given}
+def implied_spread(survey: Survey) -> tuple[float, float] | None:
+    """The respondent spread (logits) the items' agreement within the cells implies, and the mean correlation it
+    comes from (paradox.reliability.implied_respondent_sd); None with one item."""
     # One row per respondent and cell (within subject, a respondent answers in several cells).
     factors = [f for f in survey.spec.factors if f in survey.answers]
     keys = ["respondent", *factors]
@@ -110,18 +111,44 @@ def resolved_srp_priors(config: AnalysisConfig, survey: Survey) -> tuple[Ordinal
     cells = (pd.Series([" / ".join(map(str, key[1:])) for key in wide.index], index=wide.index) if factors else None)
     weight = survey.spec.weight
     weights = survey.answers.groupby(keys, observed=True)[weight].first().reindex(wide.index) if weight else None
-    implied = implied_respondent_sd(wide, cells, weights)
-    where = "; the entries `srp_priors` gives are kept" if given else ""
+    return implied_respondent_sd(wide, cells, weights)
+
+
+def _scaling_note(model: str, implied: tuple[float, float] | None, where: str) -> str:
+    """The report's note on how `model`'s priors on the latent scale were set (README, *Priors*)."""
     if implied is None:
-        return dataclasses.replace(OrdinalPriors(), **given), (
-            f"SRP priors: the defaults (set for respondents spread by {DEFAULT_RESPONDENT_SPREAD} logits): one item "
-            f"implies no spread to scale them to{where}.")
+        return (f"{model} priors: the defaults (set for respondents spread by {DEFAULT_RESPONDENT_SPREAD} logits): one "
+                f"item implies no spread to scale them to{where}.")
     spread, r = implied
-    scaled = dataclasses.replace(OrdinalPriors().scaled_to(spread), **given)
-    return scaled, (f"SRP priors scaled to the data: the items' mean correlation within cells, {r:.2f}, implies "
-                    f"respondents spread by about {spread:.2g} logits (a low estimate; the defaults are set for "
-                    f"{DEFAULT_RESPONDENT_SPREAD}), so each prior scale is the default times "
-                    f"{scaled_ratio(spread):.2f}{where} (README, *SRP priors*).")
+    return (f"{model} priors scaled to the data: the items' mean correlation within cells, {r:.2f}, implies "
+            f"respondents spread by about {spread:.2g} logits (a low estimate; the defaults are set for "
+            f"{DEFAULT_RESPONDENT_SPREAD}), so each prior scale is the default times {scaled_ratio(spread):.2f}{where} "
+            f"(README, *{'SRP priors' if model == 'SRP' else 'Priors'}*).")
+
+
+def resolved_regression_priors(config: AnalysisConfig, survey: Survey,
+                               implied: tuple[float, float] | None) -> tuple[Priors, str]:
+    """The regression's priors for this survey, every scale set, and the report's note on them: the scales the
+    config gives (`priors`), an ordinal model's others the defaults scaled to `implied` (implied_spread; Priors.
+    resolved); a Gaussian model's defaults follow the answer scale."""
+    scale = survey.spec.scale
+    given = config.priors.given()
+    where = f"; the scales `priors` gives ({', '.join(given)}) are kept" if given else ""
+    if config.model != "ordinal":
+        return config.priors.resolved(config.model, scale), (
+            f"Regression priors: in scale points, set by the answer scale {scale[0]}..{scale[1]}{where}.")
+    spread = None if implied is None else implied[0]
+    return config.priors.resolved("ordinal", scale, spread), _scaling_note("Regression", implied, where)
+
+
+def resolved_srp_priors(config: AnalysisConfig, implied: tuple[float, float] | None) -> tuple[OrdinalPriors, str]:
+    """The SRP ordinal model's priors for this survey, and the report's note on them: the entries the config gives
+    (`srp_priors`), the others OrdinalPriors' defaults scaled to `implied` (implied_spread; OrdinalPriors.scaled_to).
+    One item implies no spread: the defaults as they are."""
+    given = {name: getattr(config.srp_priors, name) for name in config.srp_priors_given}
+    where = "; the entries `srp_priors` gives are kept" if given else ""
+    defaults = OrdinalPriors() if implied is None else OrdinalPriors().scaled_to(implied[0])
+    return dataclasses.replace(defaults, **given), _scaling_note("SRP", implied, where)
 
 
 def respondent_intercept(config: AnalysisConfig, survey: Survey) -> tuple[bool, list[str], list[str]]:
@@ -175,7 +202,7 @@ def fit_survey(data, config, settings: SamplerSettings | None = None) -> FitResu
                                  gaussian_priors=config.srp_gaussian_priors, check=False,
                                  adjust=config.srp_other_predictors == "adjust")
         interrupt.check()
-    fits = [("regression", idata, regression_priors(regression, config.priors))]
+    fits = [("regression", idata, regression_priors(regression))]
     if srp_result is not None:
         adjusted = (srp_adjustment_priors(prepared.survey, prepared.srp_priors)
                     if config.srp_other_predictors == "adjust" else {})

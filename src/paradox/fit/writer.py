@@ -76,7 +76,7 @@ def run_record(result: FitResult) -> dict:
                   "parameters": result.regression.parameters, "likelihood_rows": result.regression.n_likelihood_rows,
                   "collapsed": result.regression.collapsed,
                   "respondent_intercept": result.regression.spec.respondent_intercept,
-                  "priors": dataclasses.asdict(result.config.priors.resolved(result.config.model, result.survey.spec.scale))},
+                  "priors": dataclasses.asdict(result.regression.spec.priors)},
         "sampling": {"draws": s.draws, "tune": s.tune, "chains": s.chains, "seed": s.seed,
                      "nuts_sampler": s.nuts_sampler, "target_accept": s.target_accept, "sampling_seconds": round(result.sampling_seconds, 1)},
         **({} if result.srp is None else {"srp_priors": dataclasses.asdict(result.srp_priors),

@@ -38,6 +38,24 @@ from paradox.models import quadrature
 
 LINKS = ("logit", "probit")
 
+#: The respondent spread (logits) the default priors on the latent scale are set for (paradox.models.srp's and
+#: paradox.models.regression's): the stand-in's (data/design, Cronbach's alpha near 0.88 with three 7-point items).
+DEFAULT_RESPONDENT_SPREAD = 3.2
+#: The SD of the logistic error of one answer.
+LOGISTIC_SD = float(np.pi / np.sqrt(3))
+
+
+def scaled_ratio(respondent_spread: float) -> float:
+    """The latent SD of one answer at this respondent spread, over the one the default priors are set for
+    (DEFAULT_RESPONDENT_SPREAD). The same in probit units: both spreads are in units of the link's error SD."""
+    return float(np.hypot(respondent_spread, LOGISTIC_SD) / np.hypot(DEFAULT_RESPONDENT_SPREAD, LOGISTIC_SD))
+
+
+def scaled_prior(scale: float, respondent_spread: float) -> float:
+    """A default prior scale on the latent scale for data whose respondents spread by `respondent_spread` logits:
+    times scaled_ratio, to two significant digits (a default, not a measurement)."""
+    return float(f"{scale * scaled_ratio(respondent_spread):.2g}")
+
 
 def _distribution(link: str):
     if link not in LINKS:

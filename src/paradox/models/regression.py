@@ -11,7 +11,7 @@ effect per other level, named `factor[level]`. A numeric covariate has one slope
 after its column. With several items, `item[name]` shifts each item against the first.
 A grouping column adds a random intercept per group, `group[name]`, with sd `group_sd`
 (non-centred, and summing to zero over the groups so that the cutpoints carry the overall
-level); `respondent_intercept` does the same per respondent. An interaction of two factors
+level); `respondent_intercept` does the same per respondent (sd `respondent_sd`). An interaction of two factors
 (`RegressionSpec.interactions`, as R's a:b beside a + b) adds one effect per pair of non-baseline
 levels, named `a:b[level_a:level_b]` (R's treatment coding, so it matches `clm(y ~ a * b)`).
 
@@ -27,6 +27,7 @@ which is exact. Its cost grows with the number of patterns, not of respondents.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import arviz as az
@@ -53,26 +54,39 @@ class Priors:
 
     The cutpoint and intercept priors apply at the average predictors (see paradox.models.terms.linear_predictor).
 
-    ordinal: effects and slopes Normal(0, 2.5) (logit units; a slope per unit of its
-    covariate), cutpoints Normal(0, 5), random-intercept sds HalfNormal(1);
+    ordinal (logit units), set for respondents spread by ordinal.DEFAULT_RESPONDENT_SPREAD logits: effects and
+    slopes Normal(0, 2.5) (a slope per unit of its covariate), cutpoints Normal(0, 5), the sd of a grouping
+    column's intercepts HalfNormal(1), of the respondents' HalfNormal(3) (as the SRP model's); `resolved` scales
+    them to another spread (ordinal.scaled_prior);
     gaussian, on a scale from lo to hi with range R = hi - lo: intercept
     Normal((lo + hi) / 2, R), effects Normal(0, R / 2), sigma and sds HalfNormal(R / 2).
     """
 
     effect_sd: float | None = None
-    cutpoint_sd: float = 5.0
+    cutpoint_sd: float | None = None
     group_sd: float | None = None
+    respondent_sd: float | None = None
     intercept_sd: float | None = None
     sigma_sd: float | None = None
 
-    def resolved(self, family: str, scale: tuple[int, int]) -> "Priors":
+    def resolved(self, family: str, scale: tuple[int, int], respondent_spread: float | None = None) -> "Priors":
+        """Every scale set: those given kept, the others the family's defaults; an ordinal model's scaled to
+        `respondent_spread` (logits) when given."""
         if family == "ordinal":
-            defaults = {"effect_sd": 2.5, "group_sd": 1.0, "intercept_sd": None, "sigma_sd": None}
+            latent = {"effect_sd": 2.5, "cutpoint_sd": 5.0, "group_sd": 1.0, "respondent_sd": 3.0}
+            if respondent_spread is not None:
+                latent = {k: ordinal.scaled_prior(v, respondent_spread) for k, v in latent.items()}
+            defaults = {**latent, "intercept_sd": None, "sigma_sd": None}
         else:
             r = float(scale[1] - scale[0])
-            defaults = {"effect_sd": r / 2, "group_sd": r / 2, "intercept_sd": r, "sigma_sd": r / 2}
-        values = {k: (getattr(self, k) if getattr(self, k) is not None else v) for k, v in defaults.items()}
-        return Priors(cutpoint_sd=self.cutpoint_sd, **values)
+            # no cutpoints; one scale mean per respondent, so no respondent intercept
+            defaults = {"effect_sd": r / 2, "cutpoint_sd": None, "group_sd": r / 2, "respondent_sd": None,
+                        "intercept_sd": r, "sigma_sd": r / 2}
+        return Priors(**{k: (getattr(self, k) if getattr(self, k) is not None else v) for k, v in defaults.items()})
+
+    def given(self) -> tuple[str, ...]:
+        """The scales set here (not left to the defaults)."""
+        return tuple(f.name for f in dataclasses.fields(self) if getattr(self, f.name) is not None)
 
 
 @dataclass(frozen=True)
@@ -232,7 +246,8 @@ def _build_ordinal(survey, spec, terms, priors, collapse) -> RegressionModel:
               "pattern" if collapse else "answer_row": np.arange(len(rows)), **term_coords(terms)}
     with pm.Model(coords=coords) as model:
         eta, offset, names = linear_predictor(rows, terms, priors.effect_sd, priors.group_sd, survey,
-                                              spec.respondent_intercept, survey.answers)
+                                              spec.respondent_intercept, survey.answers,
+                                              respondent_sd=priors.respondent_sd)
         centred = bool(terms)
         cutpoints = ordinal.shared_cutpoints("cutpoints_centred" if centred else "cutpoints", priors.cutpoint_sd,
                                              _initial_cutpoints(per_category, spec.link))

@@ -63,20 +63,11 @@ class OrdinalPriors:
         DEFAULT_RESPONDENT_SPREAD: every scale but the cutpoints' location times the ratio of the latent SDs of one
         answer, sqrt(spread^2 + pi^2/3), to two significant digits (`paradox fit`; the notebooks keep the defaults,
         set for their stand-in's spread)."""
-        factor = scaled_ratio(respondent_spread)
-        return dataclasses.replace(self, **{name: float(f"{getattr(self, name) * factor:.2g}")
+        return dataclasses.replace(self, **{name: ordinal.scaled_prior(getattr(self, name), respondent_spread)
                                             for name in SCALED_PRIORS})
 
 
-def scaled_ratio(respondent_spread: float) -> float:
-    """The latent SD of one answer at this respondent spread, over the one OrdinalPriors' defaults are set for."""
-    return float(np.hypot(respondent_spread, LOGISTIC_SD) / np.hypot(DEFAULT_RESPONDENT_SPREAD, LOGISTIC_SD))
-
-
-#: The respondent spread (logits) OrdinalPriors' defaults are set for: the stand-in's (data/design, Cronbach's alpha
-#: near 0.88 with three 7-point items). The SD of the logistic error of one answer; the priors `scaled_to` scales.
-DEFAULT_RESPONDENT_SPREAD = 3.2
-LOGISTIC_SD = float(np.pi / np.sqrt(3))
+#: The OrdinalPriors entries `scaled_to` scales (the cutpoints' location is left to the data).
 SCALED_PRIORS = ("effect_sd", "effect_spread", "cutpoint_sd", "respondent_sd", "baseline_sd", "group_sd")
 
 

@@ -42,9 +42,11 @@ def frequency_weights(frame: pd.DataFrame, survey: Survey) -> np.ndarray:
 
 
 def linear_predictor(rows: pd.DataFrame, terms: tuple[Term, ...], effect_sd: float, group_sd: float, survey: Survey,
-                     respondent_intercept: bool, reference: pd.DataFrame, prior_sd: dict[str, float] | None = None):
+                     respondent_intercept: bool, reference: pd.DataFrame, prior_sd: dict[str, float] | None = None,
+                     respondent_sd: float | None = None):
     """Sum of the effects for each row (inside a model context). Each effect ~ N(0, effect_sd), or the sd that
-    `prior_sd` gives for its term's name.
+    `prior_sd` gives for its term's name. The intercepts of the grouping column have sd ~ HalfNormal(group_sd), the
+    respondents' (`respondent_intercept`) HalfNormal(respondent_sd), default group_sd.
 
     The sampler sees every predictor centred on its (weighted) mean in `reference` (the
     answers, or the respondents): a covariate minus its mean, a factor's treatment dummies
@@ -80,14 +82,14 @@ def linear_predictor(rows: pd.DataFrame, terms: tuple[Term, ...], effect_sd: flo
             eta = eta + slope * (rows[term.name].to_numpy(dtype=float) - mean)
             offset = offset + slope * mean
         names.append(term.name)
-    intercepts = [(survey.spec.group, survey.spec.group)] if survey.spec.group else []
+    intercepts = [(survey.spec.group, survey.spec.group, group_sd)] if survey.spec.group else []
     if respondent_intercept:
-        intercepts.append(("respondent", "respondent"))
-    for name, column in intercepts:
+        intercepts.append(("respondent", "respondent", group_sd if respondent_sd is None else respondent_sd))
+    for name, column, sd in intercepts:
         levels, index = np.unique(rows[column].astype(str).to_numpy(), return_inverse=True)
         dim = f"{name}_level"
         pm.Model.get_context().add_coord(dim, levels)
-        effect = ordinal.zero_sum_intercepts(name, group_sd, dim)
+        effect = ordinal.zero_sum_intercepts(name, sd, dim)
         eta = eta + effect[index]
         names.append(f"{name}_sd")
         if name != "respondent":
