@@ -46,7 +46,7 @@ def linear_predictor(rows: pd.DataFrame, terms: tuple[Term, ...], effect_sd: flo
                      respondent_sd: float | None = None):
     """Sum of the effects for each row (inside a model context). Each effect ~ N(0, effect_sd), or the sd that
     `prior_sd` gives for its term's name. The intercepts of the grouping column have sd ~ HalfNormal(group_sd), the
-    respondents' (`respondent_intercept`) HalfNormal(respondent_sd), default group_sd.
+    respondents' (`respondent_intercept`) HalfNormal(respondent_sd).
 
     The sampler sees every predictor centred on its (weighted) mean in `reference` (the
     answers, or the respondents): a covariate minus its mean, a factor's treatment dummies
@@ -84,7 +84,7 @@ def linear_predictor(rows: pd.DataFrame, terms: tuple[Term, ...], effect_sd: flo
         names.append(term.name)
     intercepts = [(survey.spec.group, survey.spec.group, group_sd)] if survey.spec.group else []
     if respondent_intercept:
-        intercepts.append(("respondent", "respondent", group_sd if respondent_sd is None else respondent_sd))
+        intercepts.append(("respondent", "respondent", respondent_sd))
     for name, column, sd in intercepts:
         levels, index = np.unique(rows[column].astype(str).to_numpy(), return_inverse=True)
         dim = f"{name}_level"
