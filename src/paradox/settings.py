@@ -44,7 +44,9 @@ _MODES = {
 #: an sd over 150 sampled respondent intercepts. With fast mode's 1,000, R-hat's own noise reaches the 1.01
 #: threshold (2026-11-26, 4 chains, largest R-hat at 1,000 -> 2,000 draws): notebook 06's ordinal tau 1.0105
 #: (9 seeds; 1.0093 at the default seed, bulk ESS 536) -> 1.0041 (4 seeds); its Gaussian tau 1.011 -> 1.005
-#: (8 seeds); notebook 07's respondent_sd 1.0114 -> 1.0034 (9 seeds). Full mode draws 2,500 anyway.
+#: (8 seeds); notebook 07's respondent_sd 1.0114 -> 1.0034 (9 seeds). Measured again on 2026-11-28 (realistic
+#: stand-in, scaled priors; benchmarks/slow_mixing_draws.py): at 1,000 draws notebook 06's tau passed 1.01 in 2 of 8
+#: seeds (ordinal: 1.0142, 1.0109) and 2 of 12 (Gaussian: 1.0122, 1.0138). Full mode draws 2,500 anyway.
 SLOW_MIXING_MIN_DRAWS = 2000
 
 _CACHE_MODES = {"on", "off", "refresh"}
