@@ -34,7 +34,8 @@ _MODES = {
     # fast: real sampling, as few draws as give R-hat < 1.01 and ESS >= 400 for the slowest-mixing
     # parameters. 4 x 600 draws were tried on 2026-11-26 and failed those checks in four notebooks (R-hat
     # 1.010-1.015, bulk ESS 376), so 4 x 1,000 draws it stays; the slowest is notebook 06's tau (bulk ESS
-    # 536-820 of 4,000 draws), which gets 2,000 (SLOW_MIXING_MIN_DRAWS). Tuning is 500 steps: nutpie's own default is 300.
+    # 536-820 of 4,000 draws), which gets 2,000 (SLOW_MIXING_MIN_DRAWS). Tuning is 500 steps: nutpie's own
+    # default is 300.
     "fast": {"draws": 1000, "tune": 500, "chains": 4},
     # full: the numbers reported in README.md and the committed notebooks.
     "full": {"draws": 2500, "tune": 1500, "chains": 4},
