@@ -239,7 +239,7 @@ def dask_cluster(logs: Path):
 
 def _compile_here(study: Study) -> None:
     """Compile the study's model in this process first, as a study's own starting process usually has (README,
-    Simulation studies): each worker then takes this process's numba cache when it claims its compile
+    "Simulation studies on Dask"): each worker then takes this process's numba cache when it claims its compile
     directory (paradox.studies.compiledir) and compiles warm, in about 10 s instead of 40-90 s cold. Every
     worker still compiles the model once (test_each_worker_compiles_once)."""
     from paradox.studies.compiled import compiled_for
