@@ -5,8 +5,8 @@ entry per operation named by a hash of its generated source: an index file (`*.n
 per compiled signature (`*.nbc`). The names do not depend on the directory, so an entry compiled in one
 directory is valid in any other. A cold entry costs about a second to compile; a model has dozens, so a
 model compiled with an empty cache takes 60-80 s against 10-16 s with a warm one (notebook 09's plan model,
-2026-11-26). What stays: most of a warm compile is LLVM linking and optimising nutpie's callbacks, which numba
-compiles afresh every time (README, Runtime).
+2026-11-26). nutpie's callbacks are stored there too (paradox.models.nutpie_callbacks) and copied in the same
+way.
 
 Processes must not share one compile directory (pytensor's cache is not safe for processes compiling at the
 same time), so each has its own, and `add_missing_entries` copies into it what another directory has

@@ -12,7 +12,7 @@ import pymc as pm
 import xarray as xr
 
 from paradox.cache import cached, datatree_fingerprint
-from paradox.models.nutpie_callbacks import link_callbacks_unoptimised
+from paradox.models import nutpie_callbacks
 from paradox.models.nutpie_memo import reusing_compiled_models
 from paradox.settings import SamplerSettings
 
@@ -62,7 +62,7 @@ def sample(
     def run() -> xr.DataTree:
         if settings.nuts_sampler == "nutpie":
             reusing_compiled_models()  # an unchanged model is compiled once per process (models.nutpie_memo)
-            link_callbacks_unoptimised()  # and its log density is not optimised twice (models.nutpie_callbacks)
+            nutpie_callbacks.install()  # and its callbacks are built for less (models.nutpie_callbacks)
         with model:
             idata = pm.sample(
                 draws=settings.draws,

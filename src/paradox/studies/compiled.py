@@ -21,7 +21,7 @@ import pymc as pm
 import xarray as xr
 
 from paradox.cache import model_fingerprint
-from paradox.models.nutpie_callbacks import link_callbacks_unoptimised
+from paradox.models import nutpie_callbacks
 from paradox.settings import SamplerSettings
 
 #: Compiled models kept per process (a study uses one or two; the bound only caps memory).
@@ -48,7 +48,7 @@ def compiled_for(model: pm.Model) -> tuple[object, bool]:
     if key is not None and key in _kept:
         _kept.move_to_end(key)
         return _kept[key].with_data(**data), False
-    link_callbacks_unoptimised()  # the log density is not optimised a second time (models.nutpie_callbacks)
+    nutpie_callbacks.install()  # the callbacks are built for less (models.nutpie_callbacks)
     compiled = nutpie.compile_pymc_model(model, backend="numba")
     if key is not None:
         _kept[key] = compiled
