@@ -88,9 +88,9 @@ def link_callbacks_unoptimised() -> None:
 
 
 def plain_loop_callbacks() -> None:
-    """Have nutpie take its two callbacks from here: element-by-element loops, stored in numba's cache (once per
-    process; later calls do nothing). nutpie's own builders are replaced by name: a nutpie without them fails
-    here, loudly."""
+    """Have nutpie take its two callbacks from here: element-by-element loops, with a key for numba's disk cache
+    (which `link_callbacks_unoptimised`'s hook turns on: `install` does both). Once per process; later calls do
+    nothing. nutpie's own builders are replaced by name: a nutpie without them fails here, loudly."""
     import nutpie.compile_pymc as nutpie_compile
 
     if getattr(nutpie_compile._make_c_logp_func, "plain_loops", False):
@@ -104,7 +104,8 @@ def plain_loop_callbacks() -> None:
 
 
 def install() -> None:
-    """Both savings, in this process (what paradox.models.sampling and paradox.studies call before compiling)."""
+    """Every saving of this module, in this process (what paradox.models.sampling and paradox.studies call before
+    compiling)."""
     link_callbacks_unoptimised()
     plain_loop_callbacks()
 
