@@ -6,6 +6,8 @@ housing data (data/reference/README_housing.md). The simulation-based calibratio
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,6 +20,7 @@ from paradox.models.regression import (
     RegressionSpec,
     answer_distribution_check,
     build_regression,
+    integration_refused,
 )
 from paradox.models.sampling import FORWARD_MODE, convergence_report, sample
 from paradox.settings import ROOT, SamplerSettings
@@ -209,6 +212,73 @@ def test_respondent_intercepts_with_several_items(thorough):
              **{f"cutpoints[{k}|{k + 1}]": c for k, c in enumerate(cutpoints, start=1)}}
     assert interval_covers(summary, truth) == {}
     assert convergence_report(idata)["passed"].all()
+
+
+def _survey_for_integration(n: int = 30, covariate: bool = True):
+    """Three items, a factor and (optionally) a covariate constant within respondents, and one unanswered item."""
+    rng = np.random.default_rng(11)
+    frame = pd.DataFrame({"id": [f"r{i}" for i in range(n)], "condition": np.where(rng.random(n) < 0.5, "yes", "no"),
+                          "age": rng.integers(20, 60, n).astype(float),
+                          **{q: rng.integers(1, 6, n).astype(float) for q in ("q1", "q2", "q3")}})
+    frame.loc[3, "q2"] = np.nan
+    frame.index = pd.RangeIndex(2, 2 + n, name="row")
+    spec = SurveySpec(respondent="id", scale=(1, 5), items=("q1", "q2", "q3"), factors={"condition": ("no", "yes")},
+                      covariates=("age",) if covariate else ())
+    return validate(frame, spec)
+
+
+@pytest.mark.parametrize("covariate", [True, False], ids=["a shift per pattern", "tabulated per condition"])
+def test_integrated_respondent_intercepts_are_the_integral_of_the_answers_likelihood(covariate):
+    """The integrated form's log-likelihood at a random point against scipy's adaptive quadrature of each
+    respondent's answers over their N(0, sd) intercept, written from the reported (uncentred) parameters:
+    P(answer <= k) = logistic(cutpoints[k] - item[i] - condition - age slope x age - u). With the covariate
+    every respondent has a shift of their own; without it, the two conditions' answers are tabulated."""
+    from scipy import integrate, special
+
+    survey = _survey_for_integration(covariate=covariate)
+    fitted = build_regression(survey, RegressionSpec(respondent_intercept=True, integrate_respondents=True))
+    keys = ["condition", *(["age"] if covariate else [])]
+    alike = survey.answers.pivot_table(index=["respondent", *keys], columns="item", values="answer", observed=True)
+    patterns = len(alike.reset_index(level=keys).drop_duplicates())  # respondents who answered alike count once
+    assert fitted.n_likelihood_rows == patterns and not fitted.has_random_intercepts
+    model = fitted.model
+    assert ("pattern_group" in model.named_vars) is not covariate  # which of the two operations
+    rng = np.random.default_rng(5)
+    point = {k: v + rng.normal(0, 0.3, np.shape(v)) for k, v in model.initial_point().items()}
+    names = ["item", "condition", *(["age"] if covariate else []), "respondent_sd", "cutpoints"]
+    outputs = model.replace_rvs_by_values([model[n] for n in [*names, "answers"]])  # functions of the point
+    at_point = model.compile_fn(outputs, inputs=model.value_vars, point_fn=False)
+    *found, loglik = at_point(*[point[v.name] for v in model.value_vars])
+    values = dict(zip(names, found))
+    item = dict(zip(["q1", "q2", "q3"], np.concatenate([[0.0], values["item"]])))
+    cuts, sd = np.concatenate([[-np.inf], values["cutpoints"], [np.inf]]), float(values["respondent_sd"])
+    expected = 0.0
+    for _, person in survey.answers.groupby("respondent", observed=True):
+        eta = (np.array([item[str(q)] for q in person["item"]])
+               + values["condition"][0] * (person["condition"].astype(str).to_numpy() == "yes"))
+        if covariate:
+            eta = eta + values["age"] * person["age"].to_numpy()
+        k = person["answer"].to_numpy()  # 1..5: between cuts[k - 1] and cuts[k]
+
+        def density(u):
+            p = special.expit(cuts[k] - eta - u) - special.expit(cuts[k - 1] - eta - u)
+            return np.prod(p) * stats.norm.pdf(u, 0.0, sd)
+
+        expected += np.log(integrate.quad(density, -12 * sd, 12 * sd, epsabs=0, epsrel=1e-10, limit=200)[0])
+    assert float(loglik) == pytest.approx(expected, abs=1e-3 * len(survey.respondents))
+
+
+def test_integration_is_refused_where_the_integral_would_be_wrong():
+    survey = _survey_for_integration()
+    with pytest.raises(ValueError, match="logit link"):
+        build_regression(survey, RegressionSpec(link="probit", respondent_intercept=True, integrate_respondents=True))
+    frame = survey.answers.copy()
+    with pytest.raises(ValueError, match="needs a respondent intercept"):
+        RegressionSpec(integrate_respondents=True)
+    assert integration_refused(survey, RegressionSpec(respondent_intercept=True)) is None
+    changing = dataclasses.replace(survey, answers=frame.assign(age=frame["age"] + (frame["item"] == "q2")))
+    assert "age changes within respondents" in integration_refused(
+        changing, RegressionSpec(respondent_intercept=True))
 
 
 def test_gaussian_model_on_scale_means_matches_least_squares(small):

@@ -177,7 +177,8 @@ def _callback(name, source, fn, sizes, user_data, shared_keys, shared_data):
         layout = str(user_data.dtype)
         for uuid, number in order.items():
             layout = layout.replace(uuid, number)
-        parts = [CALLBACK_VERSION, nutpie.__version__, graph_key, [int(n) for n in sizes], layout, [order[k] for k in shared_keys]]
+        parts = [CALLBACK_VERSION, nutpie.__version__, graph_key, [int(n) for n in sizes], layout,
+                 [order[k] for k in shared_keys]]
         key = f"paradox_nutpie_{name}_" + hashlib.sha256(json.dumps(parts).encode()).hexdigest()
     sizes_env = dict(zip(("n_dim", "n_expanded"), sizes))
     # __name__: a callback loaded from the cache rebuilds its environment from the module that defined it

@@ -100,6 +100,9 @@ class RegressionSpec:
     priors: Priors = field(default_factory=Priors)
     #: Pairs of factors (a, b) whose interaction a:b enters besides their main effects.
     interactions: tuple[tuple[str, str], ...] = ()
+    #: Integrate the respondents' intercepts out of the likelihood instead of sampling them (`respondent_intercept`,
+    #: logit link, predictors constant within a respondent: see `integration_refused`).
+    integrate_respondents: bool = False
 
     def __post_init__(self):
         if self.family not in FAMILIES:
@@ -108,6 +111,8 @@ class RegressionSpec:
             raise ValueError(f"link must be one of {', '.join(LINKS)}, not {self.link!r}")
         if self.family == "gaussian" and self.respondent_intercept:
             raise ValueError("the gaussian model has one scale mean per respondent: it cannot have a respondent intercept")
+        if self.integrate_respondents and not self.respondent_intercept:
+            raise ValueError("integrate_respondents needs a respondent intercept (respondent_intercept=True)")
 
 
 @dataclass
@@ -128,15 +133,21 @@ class RegressionModel:
     observed: str
     parameters: list[str]
     counts: np.ndarray | None = None
+    #: With the respondents' intercepts integrated out: the same model with them sampled, whose observed answers
+    #: (`rows`, `observed`) the posterior predictive draws come from (new respondents' intercepts drawn afresh);
+    #: and how many answer patterns the likelihood sums over.
+    predictive_model: pm.Model | None = None
+    n_patterns: int | None = None
 
     @property
     def n_likelihood_rows(self) -> int:
-        return len(self.rows)
+        return self.n_patterns if self.n_patterns is not None else len(self.rows)
 
     @property
     def has_random_intercepts(self) -> bool:
         """Whether the model samples intercepts (per respondent or group) and their sd, which mixes slowly."""
-        return bool(self.spec.respondent_intercept or self.survey.spec.group)
+        sampled_respondents = self.spec.respondent_intercept and not self.spec.integrate_respondents
+        return bool(sampled_respondents or self.survey.spec.group)
 
 
 def category_labels(survey: Survey) -> list[str]:
@@ -191,9 +202,39 @@ def build_regression(survey: Survey, spec: RegressionSpec, *, collapse: bool | N
                          "(a weighted row stands for several respondents, each with their own intercept)")
     terms = model_terms(survey, spec)
     priors = spec.priors.resolved(spec.family, survey.spec.scale)
+    if spec.integrate_respondents:
+        refused = integration_refused(survey, spec)
+        if refused:
+            raise ValueError(f"the respondents' intercepts cannot be integrated out: {refused}")
+        sampled = _build_ordinal(survey, dataclasses.replace(spec, integrate_respondents=False), terms, priors, False)
+        return _integrated_ordinal(survey, spec, terms, priors, sampled)
     if spec.family == "ordinal":
         return _build_ordinal(survey, spec, terms, priors, collapse)
     return _build_gaussian(survey, spec, terms, priors)
+
+
+def integration_refused(survey: Survey, spec: RegressionSpec) -> str | None:
+    """Why this model's respondent intercepts cannot be integrated out of its likelihood, or None when they can.
+
+    The integrated likelihood (paradox.models.ordinal.integrated_likelihood) multiplies a respondent's answers at
+    each value of their intercept, with one latent shift per respondent and per-item cutpoints: so the link must be
+    the logit, every predictor but the item must be constant within a respondent, and each item answered once."""
+    if not spec.respondent_intercept:
+        return "the model has no respondent intercept"
+    if spec.link != "logit":
+        return f"the integrated likelihood is written for the logit link, not {spec.link}"
+    if survey.spec.within_respondent:
+        return f"{', '.join(survey.spec.within_respondent)} changes within respondents"
+    answers = survey.answers
+    columns = _predictor_columns(survey, tuple(t for t in model_terms(survey, spec) if t.name != "item"))
+    if columns:
+        distinct = answers.groupby("respondent", observed=True)[columns].nunique(dropna=False)
+        varying = [c for c in columns if (distinct[c] > 1).any()]
+        if varying:
+            return f"{', '.join(varying)} changes within respondents"
+    if answers.duplicated(["respondent", "item"]).any():
+        return "a respondent answered an item more than once"
+    return None
 
 
 def _predictor_columns(survey: Survey, terms: tuple[Term, ...]) -> list[str]:
@@ -263,6 +304,75 @@ def _build_ordinal(survey, spec, terms, priors, collapse) -> RegressionModel:
         model=model, spec=spec, survey=survey, terms=terms, rows=rows, collapsed=collapse,
         observed="answers", parameters=[*names, "cutpoints"], counts=counts,
     )
+
+
+def _integrated_ordinal(survey: Survey, spec: RegressionSpec, terms, priors,
+                        sampled: RegressionModel) -> RegressionModel:
+    """The ordinal model of `sampled` (respondent intercepts sampled, zero-sum) with iid N(0, respondent_sd)
+    intercepts integrated out instead, over the counts of identical (predictors, answers) patterns.
+
+    The parameters are the sampled model's (names, priors and centring): an answer's latent value is
+    eta[respondent] + item[i] + u, so the item effects move into per-item cutpoints, cutpoints - item[i] (each
+    item's cutpoints stay in order), and each pattern's shift is the respondent's eta without the item."""
+    answers = survey.answers
+    lo, k = survey.spec.scale[0], survey.spec.n_categories
+    item_term = next((t for t in terms if t.name == "item"), None)
+    person_terms = tuple(t for t in terms if t.name != "item")
+    columns = _predictor_columns(survey, person_terms)
+    items = list(answers["item"].cat.categories)
+    # One row per respondent: their predictors and their answer to each item, 0-based, k = unanswered.
+    wide = answers.pivot(index="respondent", columns="item", values="answer").reindex(columns=items)
+    people = answers.groupby("respondent", observed=True, sort=False)[columns].first().reindex(wide.index)
+    codes = wide.fillna(lo + k).to_numpy(dtype=np.int64) - lo
+    answer_columns = [f"_answer{i}" for i in range(len(items))]
+    table = people.reset_index(drop=True).assign(**dict(zip(answer_columns, codes.T)))
+    patterns = table.groupby([*columns, *answer_columns], observed=True, sort=True, dropna=False).size()
+    rows = patterns.index.to_frame(index=False)
+    # The distinct predictor combinations ("groups"): with few of them, the likelihood tabulates each group's
+    # answer probabilities once (pattern_integral); with about one per pattern (a covariate), it computes each
+    # pattern's own (pattern_shift_integral), which costs more per pattern.
+    if columns:
+        group_of, groups = _factorised(rows[columns])
+    else:  # no predictor but the item: one group
+        group_of, groups = np.zeros(len(rows), dtype=np.int64), rows.iloc[:1, :0]
+    tabulate = len(groups) * (k + 1) <= len(rows)
+    person_rows = (groups if tabulate else rows).copy()
+    for name in columns:  # keep the categories (levels and their order) through the grouping
+        if isinstance(answers[name].dtype, pd.CategoricalDtype):
+            person_rows[name] = pd.Categorical(person_rows[name].astype(str), categories=answers[name].cat.categories)
+    coords = {"cutpoint": cutpoint_labels(survey), "pattern": np.arange(len(rows)), **term_coords(terms)}
+    with pm.Model(coords=coords) as model:
+        names = []
+        item_shift, item_offset = pt.zeros(len(items)), pt.zeros(())
+        if item_term is not None:  # as terms.linear_predictor codes and centres it on the answers
+            effect = pm.Normal("item", 0.0, priors.effect_sd, dims=item_term.dim)
+            full = pt.concatenate([pt.zeros(1), effect])
+            shares = np.bincount(answers["item"].cat.codes.to_numpy(), minlength=len(items)) / len(answers)
+            item_shift, item_offset = full - pt.dot(full, shares), pt.dot(full, shares)
+            names.append("item")
+        eta, offset, person_names = linear_predictor(person_rows, person_terms, priors.effect_sd, priors.group_sd,
+                                                     survey, False, answers)
+        names += person_names
+        sd = pm.HalfNormal("respondent_sd", priors.respondent_sd)
+        names.append("respondent_sd")
+        per_category = np.bincount(answers["answer"].to_numpy() - lo, minlength=k)
+        centred = bool(terms)
+        cutpoints = ordinal.shared_cutpoints("cutpoints_centred" if centred else "cutpoints", priors.cutpoint_sd,
+                                             _initial_cutpoints(per_category, "logit"))
+        if centred:  # reported as polr does: at the baseline levels and covariates = 0
+            pm.Deterministic("cutpoints", cutpoints + offset + item_offset, dims="cutpoint")
+        ordinal.integrated_likelihood("answers", rows[answer_columns].to_numpy(), group_of if tabulate else None,
+                                      cutpoints[None, :] - item_shift[:, None], eta, sd, patterns.to_numpy(),
+                                      counts_name="pattern_count")
+    return dataclasses.replace(sampled, model=model, spec=spec, parameters=[*names, "cutpoints"],
+                               predictive_model=sampled.model, n_patterns=len(rows))
+
+
+def _factorised(frame: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    """Each row's index into the distinct rows of `frame`, and those rows (in order of first appearance)."""
+    codes, _ = pd.factorize(pd.MultiIndex.from_frame(frame.astype(object)))
+    first = np.unique(codes, return_index=True)[1]  # the first row of each code, in code order
+    return codes.astype(np.int64), frame.iloc[first].reset_index(drop=True)
 
 
 def respondent_means(survey: Survey) -> pd.DataFrame:
