@@ -1,5 +1,6 @@
 """paradox.models.nutpie_callbacks: nutpie's two callbacks are built at LLVM level 0 and with plain loops, stored in
-numba's cache and loaded from it in the next process, and neither the draws nor the callbacks' answers change.
+numba's cache and loaded from it in the next process (also by a model with other data), and neither the draws nor
+the callbacks' answers change.
 
 Each variant runs in a process of its own (the builders are installed once per process and stay), one after
 the other, in a compile directory that has this worker's compiled operations but none of the callbacks."""
@@ -50,14 +51,24 @@ codes.append([int(expand_fn(2, compiled.n_expanded, x_.ctypes.data_as(double_p),
                             compiled.user_data.ctypes.data)), [float(v) for v in out]])
 codes.append([int(expand_fn(2, compiled.n_expanded + 1, x_.ctypes.data_as(double_p), out.ctypes.data_as(double_p),
                             compiled.user_data.ctypes.data))])
+# A model with data (pm.Data, which nutpie hands the callbacks through pointers): compiled with the data set
+# sys.argv[2] names; a stored callback built with the other set must read these.
+with pm.Model() as with_data:
+    y = pm.Data("y", {"a": [0.5, 1.5, -0.2], "b": [2.0, 2.5, 1.0, 3.0, 2.2]}[sys.argv[2]])
+    pm.Normal("obs", pm.Normal("m", 0.0, 1.0), 1.0, observed=y)
+data_draws = nutpie.sample(nutpie.compile_pymc_model(with_data, backend="numba"), draws=200, tune=200, chains=1,
+                           seed=4, progress_bar=False)
+m = np.ascontiguousarray(data_draws["posterior"]["m"].values)
 print(json.dumps({**nutpie_callbacks.counts(), "sum": float(values.sum()),
-                  "sha256": hashlib.sha256(values.tobytes()).hexdigest(), "codes": codes}))
+                  "sha256": hashlib.sha256(values.tobytes()).hexdigest(), "codes": codes,
+                  "data_mean": float(m.mean()), "data_sha256": hashlib.sha256(m.tobytes()).hexdigest()}))
 """
 
 
-def _run(variant: str, compiledir) -> dict:
+def _run(variant: str, data: str, compiledir) -> dict:
     env = {**os.environ, "PYTENSOR_FLAGS": f"base_compiledir={compiledir}"}
-    out = subprocess.run([sys.executable, "-c", PROGRAM, variant], capture_output=True, text=True, timeout=600, env=env)
+    out = subprocess.run([sys.executable, "-c", PROGRAM, variant, data], capture_output=True, text=True, timeout=600,
+                         env=env)
     assert out.returncode == 0, out.stderr[-3000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -67,13 +78,17 @@ def test_callbacks_are_built_for_less_stored_and_loaded_with_the_same_draws_and_
     add_missing_entries(own, tmp_path / NUMBA_SUBDIR)  # the operations compiled (saves minutes) ...
     for stored in (tmp_path / NUMBA_SUBDIR).glob("*paradox_nutpie*"):
         stored.unlink()  # ... but not the callbacks
-    default, built, loaded = (_run(v, tmp_path) for v in ("default", "installed", "installed"))
-    # nutpie's callbacks (log density and expansion, two models) were found by name, built at level 0 and stored,
-    # then loaded by the next process: a nutpie that builds them differently fails here instead of silently
-    # losing the saving.
+    default, built, loaded = (_run(v, d, tmp_path) for v, d in (("default", "b"), ("installed", "a"),
+                                                                   ("installed", "b")))
+    # nutpie's callbacks (log density and expansion, three models) were found by name, built at level 0 and
+    # stored, then loaded by the next process: a nutpie that builds them differently fails here instead of
+    # silently losing the saving.
     assert (default["callbacks"], default["loaded"]) == (0, 0)
-    assert (built["callbacks"], built["loaded"]) == (4, 0)
-    assert (loaded["callbacks"], loaded["loaded"]) == (0, 4)
+    assert (built["callbacks"], built["loaded"]) == (6, 0)
+    assert (loaded["callbacks"], loaded["loaded"]) == (0, 6)
+    # built with data set a, loaded and run on set b (other values, other length): nutpie's own callbacks' draws
+    assert loaded["data_sha256"] == default["data_sha256"], (loaded["data_mean"], default["data_mean"])
+    assert built["data_sha256"] != default["data_sha256"]
     assert [c[0] for c in default["codes"]] == [0, 3, 4, -1, 0, -1]  # nutpie's own codes, as documented
     for run in (built, loaded):  # the same draws, bit for bit; the same answers at every edge (two models in one
         # directory: one model loading the other's callback would fail here)
