@@ -272,10 +272,10 @@ def test_integration_is_refused_where_the_integral_would_be_wrong():
     survey = _survey_for_integration()
     with pytest.raises(ValueError, match="logit link"):
         build_regression(survey, RegressionSpec(link="probit", respondent_intercept=True, integrate_respondents=True))
-    frame = survey.answers.copy()
     with pytest.raises(ValueError, match="needs a respondent intercept"):
         RegressionSpec(integrate_respondents=True)
     assert integration_refused(survey, RegressionSpec(respondent_intercept=True)) is None
+    frame = survey.answers
     changing = dataclasses.replace(survey, answers=frame.assign(age=frame["age"] + (frame["item"] == "q2")))
     assert "age changes within respondents" in integration_refused(
         changing, RegressionSpec(respondent_intercept=True))

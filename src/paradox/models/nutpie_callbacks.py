@@ -93,7 +93,7 @@ def plain_loop_callbacks() -> None:
     nothing. nutpie's own builders are replaced by name: a nutpie without them fails here, loudly."""
     import nutpie.compile_pymc as nutpie_compile
 
-    if getattr(nutpie_compile._make_c_logp_func, "plain_loops", False):
+    if nutpie_compile._make_c_logp_func is _logp_callback:
         return
     for name in ("_make_c_logp_func", "_make_c_expand_func", "make_extraction_fn"):
         if not hasattr(nutpie_compile, name):
@@ -209,9 +209,6 @@ def _expand_callback(n_dim, n_expanded, expand_fn, user_data, shared_keys, share
     function = _callback("expand_numba", _EXPAND_SOURCE, expand_fn, [n_dim, n_expanded], user_data, shared_keys,
                          shared_data)
     return function, signature
-
-
-_logp_callback.plain_loops = True
 
 
 def counts() -> dict[str, int]:

@@ -40,7 +40,7 @@ from scipy import special, stats
 
 from paradox.data import Survey
 from paradox.models import ordinal
-from paradox.models.terms import Term, frequency_weights, linear_predictor, term_coords
+from paradox.models.terms import Term, factor_effects, frequency_weights, linear_predictor, term_coords
 
 FAMILIES = ("ordinal", "gaussian")
 LINKS = ("logit", "probit")
@@ -344,10 +344,8 @@ def _integrated_ordinal(survey: Survey, spec: RegressionSpec, terms, priors,
     with pm.Model(coords=coords) as model:
         names = []
         item_shift, item_offset = pt.zeros(len(items)), pt.zeros(())
-        if item_term is not None:  # as terms.linear_predictor codes and centres it on the answers
-            effect = pm.Normal("item", 0.0, priors.effect_sd, dims=item_term.dim)
-            full = pt.concatenate([pt.zeros(1), effect])
-            shares = np.bincount(answers["item"].cat.codes.to_numpy(), minlength=len(items)) / len(answers)
+        if item_term is not None:  # coded and centred on the answers as terms.linear_predictor does
+            full, shares = factor_effects(item_term, priors.effect_sd, answers, frequency_weights(answers, survey))
             item_shift, item_offset = full - pt.dot(full, shares), pt.dot(full, shares)
             names.append("item")
         eta, offset, person_names = linear_predictor(person_rows, person_terms, priors.effect_sd, priors.group_sd,

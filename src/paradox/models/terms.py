@@ -69,12 +69,8 @@ def linear_predictor(rows: pd.DataFrame, terms: tuple[Term, ...], effect_sd: flo
             eta = eta + pt.dot(dummies, effect) - pt.dot(effect, shares)
             offset = offset + pt.dot(effect, shares)
         elif term.is_factor:
-            effect = pm.Normal(term.name, 0.0, sd, dims=term.dim)
-            full = pt.concatenate([pt.zeros(1), effect])  # the baseline level's effect is 0
-            codes = rows[term.name].cat.codes.to_numpy()
-            shares = np.bincount(reference[term.name].cat.codes.to_numpy(), weights=weights,
-                                 minlength=len(term.levels)) / weights.sum()
-            eta = eta + full[codes] - pt.dot(full, shares)
+            full, shares = factor_effects(term, sd, reference, weights)
+            eta = eta + full[rows[term.name].cat.codes.to_numpy()] - pt.dot(full, shares)
             offset = offset + pt.dot(full, shares)
         else:
             slope = pm.Normal(term.name, 0.0, sd)
@@ -95,6 +91,17 @@ def linear_predictor(rows: pd.DataFrame, terms: tuple[Term, ...], effect_sd: flo
         if name != "respondent":
             names.append(name)
     return eta, offset, names
+
+
+def factor_effects(term: Term, sd: float, reference: pd.DataFrame, weights: np.ndarray):
+    """A treatment-coded factor (inside a model context): its effects ~ N(0, sd), named after the term. Returns the
+    effect of every level (the baseline's 0, first) and the levels' (weighted) shares in `reference`, on which
+    the sampler sees the factor centred (linear_predictor)."""
+    effect = pm.Normal(term.name, 0.0, sd, dims=term.dim)
+    full = pt.concatenate([pt.zeros(1), effect])
+    shares = np.bincount(reference[term.name].cat.codes.to_numpy(), weights=weights,
+                         minlength=len(term.levels)) / weights.sum()
+    return full, shares
 
 
 def interaction_dummies(frame: pd.DataFrame, term: Term) -> np.ndarray:
