@@ -64,20 +64,23 @@ def test_a_survey_without_a_converged_fit_is_counted_not_dropped(design):
     assert "at most 0.250; where the claim is false" in "\n".join(calibration.goal_report(table))
 
 
-def test_the_pooled_study_samples_as_the_package_samples_pooled_models(design):
-    """At the study's draws, with the pooled fits' target acceptance and trajectory cap (hypotheses.settings_for);
-    the unpooled study samples as the replication plan does (more draws). The cap is part of what a stored fit
-    depends on."""
+def test_the_pooled_study_samples_with_its_own_target_acceptance_and_the_pooled_trajectory_cap(design):
+    """At the study's draws and target acceptance (calibration.POOLED_TARGET_ACCEPT, below the notebooks'
+    hypotheses.POOLED_TARGET_ACCEPT), with the pooled fits' trajectory cap; the unpooled study samples as the
+    replication plan does (more draws). Both are part of what a stored fit depends on."""
     from paradox import hypotheses, planning
 
     pooled, unpooled = (calibration.study(design, pooled, replicates=2) for pooled in (True, False))
     assert (pooled.settings.target_accept, pooled.settings.max_tree_depth) == (
-        hypotheses.POOLED_TARGET_ACCEPT, hypotheses.POOLED_MAX_TREE_DEPTH)
+        calibration.POOLED_TARGET_ACCEPT, hypotheses.POOLED_MAX_TREE_DEPTH)
+    assert calibration.POOLED_TARGET_ACCEPT < hypotheses.POOLED_TARGET_ACCEPT
     assert {k: getattr(pooled.settings, k) for k in calibration.POOLED_SETTINGS} == calibration.POOLED_SETTINGS
     # The unpooled study fits what the replication plan fits, as the plan samples, with more draws.
     draws = calibration.UNPOOLED_SETTINGS["draws"]
     assert unpooled.settings == SamplerSettings(**{**planning.PLAN_DRAWS, "draws": draws})
-    assert pooled.fingerprint()["settings"]["max_tree_depth"] == hypotheses.POOLED_MAX_TREE_DEPTH
+    fingerprint = pooled.fingerprint()["settings"]
+    assert (fingerprint["max_tree_depth"], fingerprint["target_accept"]) == (
+        hypotheses.POOLED_MAX_TREE_DEPTH, calibration.POOLED_TARGET_ACCEPT)
 
 
 def test_the_written_table_reads_back_with_the_null_scenario_named(tmp_path):

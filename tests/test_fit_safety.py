@@ -4,6 +4,7 @@ its control, predictors it cannot take); every prior settable, reported, and che
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -205,6 +206,29 @@ def test_srp_gaussian_priors_are_set_from_the_config_and_tabled(tmp_path, capsys
     assert srp_gaussian_priors(GaussianPriors(), pooled=False, scale_points=7).prior("baseline_mean")[0] == "Normal(4, 1.5)"
     err = refused(tmp_path, capsys, srp_survey(), {**SRP_CONFIG, "srp_gaussian_priors": {"sigma_scale": 0}})
     assert "key 'srp_gaussian_priors'" in err and "positive, finite" in err
+
+
+def test_srp_gaussian_priors_follow_the_answer_scale_unless_given():
+    """The defaults are set for a 7-point scale; on a 5-point scale, two thirds as wide, every scale is two thirds
+    of its default and the baselines are centred on 3, an entry the config gives is kept as given, and the report's
+    notes say so; the design's region of practical equivalence in points, set for 7 points, gets a warning."""
+    assert GaussianPriors().for_scale(7) == GaussianPriors()
+    five = srp_survey().assign(q1=lambda f: 1 + (f["q1"] - 1) % 5, q2=lambda f: 1 + (f["q2"] - 1) % 5)
+    config = AnalysisConfig.from_dict({**SRP_CONFIG, "scale": [1, 5], "srp_gaussian_priors": {"effect_sd": 0.8}})
+    assert config.srp_gaussian_priors_given == ("effect_sd",)
+    assert AnalysisConfig.from_dict(config.as_dict()) == config  # the given entry stays given in config.yaml
+    prepared = prepare(five, config)
+    used = dataclasses.asdict(prepared.srp_gaussian_priors)
+    assert used == {"baseline_mean": 3.0, "effect_sd": 0.8, "baseline_sd": pytest.approx(1.0),
+                    "effect_spread": pytest.approx(1 / 3), "sigma_scale": pytest.approx(2.5 * 4 / 6)}
+    assert any("times 0.667 for this 1..5 scale, the baselines centred on 3; the entries `srp_gaussian_priors` "
+               "gives are kept" in note for note in prepared.notes)
+    assert any("rope_points" in caution and "5 points" in caution for caution in prepared.cautions)
+    with_rope = prepare(five, config.with_(decision={"rope_points": 0.08}))
+    assert not any("rope_points" in caution for caution in with_rope.cautions)
+    seven = prepare(srp_survey(), AnalysisConfig.from_dict(SRP_CONFIG))
+    assert seven.srp_gaussian_priors == GaussianPriors(baseline_mean=4.0)  # the defaults, centred as before
+    assert not any("rope_points" in caution for caution in seven.cautions)
 
 
 def test_prior_check_flags_a_posterior_as_wide_as_its_prior():

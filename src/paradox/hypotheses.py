@@ -260,14 +260,16 @@ def settings_for(model, settings: SamplerSettings) -> SamplerSettings:
 
 def pooled_sampling(settings: SamplerSettings) -> SamplerSettings:
     """These settings at POOLED_TARGET_ACCEPT and POOLED_MAX_TREE_DEPTH (or stricter), draws unchanged: how a
-    pooled model is sampled, here and in simulation studies (paradox.calibration)."""
+    pooled model is sampled here (the calibration study samples at a lower target acceptance, with the same
+    cap: paradox.calibration.POOLED_TARGET_ACCEPT)."""
     return settings.with_(target_accept=max(settings.target_accept, POOLED_TARGET_ACCEPT),
                           max_tree_depth=min(settings.max_tree_depth, POOLED_MAX_TREE_DEPTH))
 
 
 def fit_gaussian(cells: pd.DataFrame, design: Design, settings: SamplerSettings, pooled: bool = True,
-                 priors: srp.GaussianPriors = srp.GaussianPriors()) -> xr.DataTree:
-    """The Gaussian model of scale means from cell statistics (srp.gaussian_model), sampled."""
+                 priors: srp.GaussianPriors | None = None) -> xr.DataTree:
+    """The Gaussian model of scale means from cell statistics (srp.gaussian_model), sampled; priors by default
+    the defaults scaled to the design's answer scale (srp.GaussianPriors.for_scale)."""
     model = srp.gaussian_model(cells, scale_points=design.scale_points, pooled=pooled, priors=priors)
     return sample(model, settings_for(model, settings))
 
@@ -278,7 +280,7 @@ def analyse_srp(
     design: Design,
     *,
     priors: srp.OrdinalPriors = srp.OrdinalPriors(),
-    gaussian_priors: srp.GaussianPriors = srp.GaussianPriors(),
+    gaussian_priors: srp.GaussianPriors | None = None,
     pooled: bool = True,
     integrate_respondents: bool = True,
     check: bool = True,
@@ -286,7 +288,7 @@ def analyse_srp(
 ) -> SRPResult:
     """Fit the hierarchical ordinal model and the Gaussian model of scale means to an SRP survey, run Welch's
     tests, and judge the paradox with each (the design's decision rule). `priors` are the ordinal model's,
-    `gaussian_priors` the Gaussian model's (scale points).
+    `gaussian_priors` the Gaussian model's (scale points; by default scaled to the design's answer scale).
 
     A named-cell layout (shared control, factorial, within subject; design.layout) goes to `analyse_layout`.
     integrate_respondents: sample srp.ordinal_model with the respondent intercepts integrated out (the

@@ -322,6 +322,9 @@ class AnalysisConfig:
     # The srp_priors entries the config gives; the others are scaled to the data (paradox.fit.run.resolved_srp_priors).
     srp_priors_given: tuple[str, ...] = ()
     srp_gaussian_priors: GaussianPriors = field(default_factory=GaussianPriors)
+    # The srp_gaussian_priors entries the config gives; the others are scaled to the answer scale
+    # (paradox.fit.run.resolved_srp_gaussian_priors).
+    srp_gaussian_priors_given: tuple[str, ...] = ()
     srp_design: str | None = None
     decision: dict = field(default_factory=dict)
     draws: int | None = None
@@ -349,8 +352,8 @@ class AnalysisConfig:
                 values[key] = CONFIG_KEYS[key].parse(value)
             except (TypeError, ValueError) as exc:
                 raise ConfigError(str(exc), source=where, key=key) from None
-        given = tuple(raw["srp_priors"]) if isinstance(raw.get("srp_priors"), dict) else ()
-        config = cls(source=source, srp_priors_given=given, **values)
+        given = {key: tuple(raw[key]) if isinstance(raw.get(key), dict) else () for key in GIVEN_PRIOR_KEYS}
+        config = cls(source=source, **{f"{key}_given": names for key, names in given.items()}, **values)
         config._check(origins)
         return config
 
@@ -415,8 +418,9 @@ class AnalysisConfig:
         defaults, out = AnalysisConfig(), {}
         for key in CONFIG_KEYS:
             value = getattr(self, key)
-            if key == "srp_priors" and self.srp_priors_given:  # given entries stay given, even at their default
-                out[key] = {k: getattr(value, k) for k in self.srp_priors_given}
+            given = getattr(self, f"{key}_given", ())
+            if given:  # given entries stay given, even at their default
+                out[key] = {k: getattr(value, k) for k in given}
                 continue
             if value == getattr(defaults, key):
                 continue
@@ -455,6 +459,9 @@ class AnalysisConfig:
 
 #: Config keys holding prior scales: a flag sets some of their entries (`--prior`), keeping the rest.
 PRIOR_KEYS = ("priors", "srp_priors", "srp_gaussian_priors")
+#: The prior keys whose defaults are scaled to the data, except where the config gives an entry (the config
+#: records which entries it gives, as `<key>_given`).
+GIVEN_PRIOR_KEYS = ("srp_priors", "srp_gaussian_priors")
 
 
 def load_config(path: str | Path | None = None, overrides: dict | None = None,

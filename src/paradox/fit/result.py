@@ -14,7 +14,7 @@ from paradox.fit.config import AnalysisConfig
 from paradox.fit.writer import OUTPUT_FILES, write_outputs
 from paradox.hypotheses import SRPResult
 from paradox.models.regression import RegressionModel
-from paradox.models.srp import OrdinalPriors
+from paradox.models.srp import GaussianPriors, OrdinalPriors
 from paradox.outputs import output_dir
 from paradox.settings import SamplerSettings
 
@@ -33,6 +33,7 @@ class FitResult:
     srp: SRPResult | None = None
     srp_design: Design | None = None
     srp_priors: OrdinalPriors | None = None            # the SRP ordinal model's priors as used (scaled to the data)
+    srp_gaussian_priors: GaussianPriors | None = None  # the SRP Gaussian model's, as used (scaled to the answer scale)
     notes: list[str] = field(default_factory=list)     # model choices, stated in report.md
     cautions: list[str] = field(default_factory=list)  # warnings: printed by `paradox fit`, and in report.md
     prior_check: pd.DataFrame | None = None            # posterior sd / prior sd per parameter (paradox.fit.priors)

@@ -28,7 +28,7 @@ from paradox.hypotheses import analyse_srp
 from paradox.models.ordinal import DEFAULT_RESPONDENT_SPREAD, scaled_ratio
 from paradox.models.regression import Priors, RegressionModel, build_regression
 from paradox.models.sampling import convergence_report, sample, sample_posterior_predictive, tidy_summary
-from paradox.models.srp import POOLING_SPREAD, OrdinalPriors, is_pooled
+from paradox.models.srp import GAUSSIAN_REFERENCE_POINTS, POOLING_SPREAD, GaussianPriors, OrdinalPriors, is_pooled
 from paradox.models.srp import adjustment_priors as srp_adjustment_priors
 from paradox.reliability import implied_respondent_sd
 from paradox.settings import SamplerSettings
@@ -61,6 +61,7 @@ class Prepared:
     regression: RegressionModel
     design: Design | None = None
     srp_priors: OrdinalPriors | None = None              # the SRP ordinal priors, resolved (resolved_srp_priors)
+    srp_gaussian_priors: GaussianPriors | None = None    # the SRP Gaussian priors (resolved_srp_gaussian_priors)
     notes: list[str] = field(default_factory=list)       # model choices the report states
     cautions: list[str] = field(default_factory=list)    # warnings: printed, and in the report
 
@@ -82,10 +83,13 @@ def prepare(data, config) -> Prepared:
         design = srp_design(config, survey, design)
         notes.append(f"SRP design: {design.path.name}, {design.layout} layout ({len(design.experiments)} "
                      f"hypotheses: {', '.join(e.hypothesis for e in design.experiments)}).")
-    priors = None
+    priors = gaussian_priors = None
     if design is not None:
         priors, note = resolved_srp_priors(config, implied)
         notes.append(note)
+        gaussian_priors, note = resolved_srp_gaussian_priors(config, survey.spec.scale)
+        notes.append(note)
+        cautions += points_rope_caution(config, survey, design)
     others = config.srp_other_columns() if design is not None else []
     if others and config.srp_other_predictors == "leave_out":
         notes.append(f"SRP verdicts: {', '.join(others)} left out (srp_other_predictors: leave_out); "
@@ -98,7 +102,7 @@ def prepare(data, config) -> Prepared:
         notes.append(f"SRP verdicts: the ordinal model adjusts for {', '.join(others)} (srp_other_predictors: adjust; "
                      "its verdict rows name them in `adjusted_for`); the Gaussian and Welch verdicts come from cell "
                      "statistics, which cannot carry them (`adjusted_for` none).")
-    return Prepared(config, survey, regression, design, priors, notes, cautions)
+    return Prepared(config, survey, regression, design, priors, gaussian_priors, notes, cautions)
 
 
 def implied_spread(survey: Survey) -> tuple[float, float] | None:
@@ -151,6 +155,33 @@ def resolved_srp_priors(config: AnalysisConfig, implied: tuple[float, float] | N
     return dataclasses.replace(defaults, **given), _scaling_note("SRP", implied, where)
 
 
+def resolved_srp_gaussian_priors(config: AnalysisConfig, scale: tuple[float, float]) -> tuple[GaussianPriors, str]:
+    """The SRP Gaussian model's priors for the survey's answer scale (lowest, highest code), and the report's note on
+    them: the entries the config gives (`srp_gaussian_priors`), the others GaussianPriors' defaults scaled to the
+    scale's width (GaussianPriors.for_scale), the baselines centred on its midpoint."""
+    given = {name: getattr(config.srp_gaussian_priors, name) for name in config.srp_gaussian_priors_given}
+    where = "; the entries `srp_gaussian_priors` gives are kept" if given else ""
+    lowest, highest = scale
+    points = int(highest - lowest + 1)
+    ratio = (points - 1) / (GAUSSIAN_REFERENCE_POINTS - 1)
+    defaults = dataclasses.replace(GaussianPriors().for_scale(points), baseline_mean=(lowest + highest) / 2)
+    return dataclasses.replace(defaults, **given), (
+        f"SRP Gaussian priors: in scale points, the defaults (set for a 1..{GAUSSIAN_REFERENCE_POINTS} scale) times "
+        f"{ratio:.3g} for this {lowest:g}..{highest:g} scale, the baselines centred on {(lowest + highest) / 2:g}"
+        f"{where} (README, *SRP priors*).")
+
+
+def points_rope_caution(config: AnalysisConfig, survey: Survey, design: Design) -> list[str]:
+    """A warning when the design's region of practical equivalence in scale points, derived for its own answer
+    scale (paradox.rope), judges a survey on a scale of another length and the config does not set it."""
+    if survey.spec.n_categories == design.scale_points or "rope_points" in config.decision:
+        return []
+    return [f"the SRP design ({design.path.name}) sets the Gaussian and Welch verdicts' region of practical "
+            f"equivalence in scale points ({design.decision.rope_points:g}) for a {design.scale_points}-point scale; "
+            f"this survey's has {survey.spec.n_categories} points: set `decision: {{rope_points: ...}}` for it "
+            "(README, *How the paradox is judged*)."]
+
+
 def respondent_intercept(config: AnalysisConfig, survey: Survey) -> tuple[bool, list[str], list[str]]:
     """Whether the ordinal regression gets a respondent intercept, with the report's note and warning on it.
 
@@ -199,7 +230,7 @@ def fit_survey(data, config, settings: SamplerSettings | None = None) -> FitResu
     srp_result = None
     if prepared.design is not None:
         srp_result = analyse_srp(prepared.survey, settings, prepared.design, priors=prepared.srp_priors,
-                                 gaussian_priors=config.srp_gaussian_priors, check=False,
+                                 gaussian_priors=prepared.srp_gaussian_priors, check=False,
                                  adjust=config.srp_other_predictors == "adjust")
         interrupt.check()
     fits = [("regression", idata, regression_priors(regression))]
@@ -210,7 +241,7 @@ def fit_survey(data, config, settings: SamplerSettings | None = None) -> FitResu
                                                                  adjusted)))
         if srp_result.gaussian_idata is not None:  # the separate layout's Gaussian model
             fits.append(("SRP Gaussian", srp_result.gaussian_idata,
-                         srp_gaussian_priors(config.srp_gaussian_priors,
+                         srp_gaussian_priors(prepared.srp_gaussian_priors,
                                              POOLING_SPREAD in srp_result.gaussian_idata["posterior"],
                                              prepared.design.scale_points)))
     checked, prior_cautions = prior_check(fits)
@@ -218,7 +249,7 @@ def fit_survey(data, config, settings: SamplerSettings | None = None) -> FitResu
         config=config, settings=settings, survey=prepared.survey, regression=regression, idata=idata,
         summary=tidy_summary(idata, regression.parameters, config.ci_prob or 0.95),
         convergence=convergence_report(idata), srp=srp_result, srp_design=prepared.design,
-        srp_priors=prepared.srp_priors,
+        srp_priors=prepared.srp_priors, srp_gaussian_priors=prepared.srp_gaussian_priors,
         notes=prepared.notes, cautions=prepared.cautions + prior_cautions,
         prior_check=checked,
     )

@@ -80,7 +80,7 @@ def run_record(result: FitResult) -> dict:
         "sampling": {"draws": s.draws, "tune": s.tune, "chains": s.chains, "seed": s.seed,
                      "nuts_sampler": s.nuts_sampler, "target_accept": s.target_accept, "sampling_seconds": round(result.sampling_seconds, 1)},
         **({} if result.srp is None else {"srp_priors": dataclasses.asdict(result.srp_priors),
-                                          "srp_gaussian_priors": dataclasses.asdict(result.config.srp_gaussian_priors)}),
+                                          "srp_gaussian_priors": dataclasses.asdict(result.srp_gaussian_priors)}),
         "prior_check": [] if result.prior_check is None else json.loads(result.prior_check.to_json(orient="records")),
         "notes": result.notes,
         "warnings": result.cautions,

@@ -71,15 +71,31 @@ class OrdinalPriors:
 SCALED_PRIORS = ("effect_sd", "effect_spread", "cutpoint_sd", "respondent_sd", "baseline_sd", "group_sd")
 
 
+#: The answer scale GaussianPriors' defaults are set for: 1..7, six points from end to end.
+GAUSSIAN_REFERENCE_POINTS = 7
+
+
 @dataclass(frozen=True)
 class GaussianPriors:
-    """Priors of the Gaussian model, in scale points (1..K)."""
+    """Priors of the Gaussian model, in scale points (1..K), set for a 7-point scale (GAUSSIAN_REFERENCE_POINTS);
+    `for_scale` scales them to another."""
 
     baseline_mean: float | None = None  # default: the scale's midpoint
     baseline_sd: float = 1.5
     effect_sd: float = 1.0
     effect_spread: float = 0.5
     sigma_scale: float = 2.5           # respondents' scale means spread by about 2 points at alpha 0.9
+
+    def for_scale(self, scale_points: int) -> "GaussianPriors":
+        """These priors for a scale of `scale_points` points: every scale (not baseline_mean, a location) times
+        the ratio of the scales' widths, (scale_points - 1) / 6, so that a prior says as much on a 5-point or an
+        11-point scale as on a 7-point one. A 7-point scale keeps them exactly."""
+        ratio = (scale_points - 1) / (GAUSSIAN_REFERENCE_POINTS - 1)
+        return dataclasses.replace(self, **{name: getattr(self, name) * ratio for name in GAUSSIAN_SCALED_PRIORS})
+
+
+#: The GaussianPriors entries `for_scale` scales.
+GAUSSIAN_SCALED_PRIORS = ("baseline_sd", "effect_sd", "effect_spread", "sigma_scale")
 
 
 #: The spread of the recovery effects across experiments, in a pooled model of several experiments.
@@ -565,7 +581,7 @@ def gaussian_model(
     cells: pd.DataFrame,
     *,
     scale_points: int,
-    priors: GaussianPriors = GaussianPriors(),
+    priors: GaussianPriors | None = None,
     pooled: bool = True,
     raw: pd.DataFrame | None = None,
     data_containers: bool = False,
@@ -581,9 +597,11 @@ def gaussian_model(
     data_containers=True holds the statistics in pm.Data (CELL_STATISTICS_DATA: n, mean, sd per row of
     `cells`) instead of constants: the same posterior, and one compiled model then refits any table with
     the same experiments and cells in the same order, its statistics swapped in (the simulation studies).
+    priors: by default GaussianPriors' defaults scaled to the answer scale (GaussianPriors.for_scale).
     """
     if data_containers and raw is not None:
         raise ValueError("data_containers holds cell statistics; the raw-data model (raw=...) has none")
+    priors = GaussianPriors().for_scale(scale_points) if priors is None else priors
     experiments = list(dict.fromkeys(cells[EXPERIMENT].astype(str)))
     coords = {"experiment": experiments, "recovery_level": list(LEVELS), "cell": list(CELLS)}
     baseline_mean = priors.baseline_mean if priors.baseline_mean is not None else (1 + scale_points) / 2
