@@ -273,9 +273,12 @@ def test_report_states_the_default_intercept_and_the_priors(tight_prior_fit):
     assert status == 0
     report = (out / "report.md").read_text()
     assert "Respondent intercept: on (the default, because respondents gave several answers" in report
-    assert "## Priors and prior check" in report and "Normal(0, 0.02)" in report and "HalfNormal(1)" in report
     run = json.loads((out / "run.json").read_text())
     assert run["model"]["respondent_intercept"] is True and run["model"]["priors"]["effect_sd"] == 0.02
+    # the given prior as given, a default one as scaled to the data (the report's notes say by how much)
+    respondent_sd = run["model"]["priors"]["respondent_sd"]
+    assert "## Priors and prior check" in report and "Normal(0, 0.02)" in report
+    assert f"HalfNormal({respondent_sd:.4g})" in report and respondent_sd != 1.0
 
 
 @pytest.mark.slow

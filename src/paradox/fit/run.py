@@ -28,7 +28,8 @@ from paradox.hypotheses import analyse_srp
 from paradox.models.ordinal import DEFAULT_RESPONDENT_SPREAD, scaled_ratio
 from paradox.models.regression import Priors, RegressionModel, build_regression
 from paradox.models.sampling import convergence_report, sample, sample_posterior_predictive, tidy_summary
-from paradox.models.srp import GAUSSIAN_REFERENCE_POINTS, POOLING_SPREAD, GaussianPriors, OrdinalPriors, is_pooled
+from paradox.models.srp import (GAUSSIAN_REFERENCE_POINTS, POOLING_SPREAD, GaussianPriors, OrdinalPriors,
+                                gaussian_scale_ratio, is_pooled)
 from paradox.models.srp import adjustment_priors as srp_adjustment_priors
 from paradox.reliability import implied_respondent_sd
 from paradox.settings import SamplerSettings
@@ -163,7 +164,7 @@ def resolved_srp_gaussian_priors(config: AnalysisConfig, scale: tuple[float, flo
     where = "; the entries `srp_gaussian_priors` gives are kept" if given else ""
     lowest, highest = scale
     points = int(highest - lowest + 1)
-    ratio = (points - 1) / (GAUSSIAN_REFERENCE_POINTS - 1)
+    ratio = gaussian_scale_ratio(points)
     defaults = dataclasses.replace(GaussianPriors().for_scale(points), baseline_mean=(lowest + highest) / 2)
     return dataclasses.replace(defaults, **given), (
         f"SRP Gaussian priors: in scale points, the defaults (set for a 1..{GAUSSIAN_REFERENCE_POINTS} scale) times "

@@ -90,8 +90,13 @@ class GaussianPriors:
         """These priors for a scale of `scale_points` points: every scale (not baseline_mean, a location) times
         the ratio of the scales' widths, (scale_points - 1) / 6, so that a prior says as much on a 5-point or an
         11-point scale as on a 7-point one. A 7-point scale keeps them exactly."""
-        ratio = (scale_points - 1) / (GAUSSIAN_REFERENCE_POINTS - 1)
+        ratio = gaussian_scale_ratio(scale_points)
         return dataclasses.replace(self, **{name: getattr(self, name) * ratio for name in GAUSSIAN_SCALED_PRIORS})
+
+
+def gaussian_scale_ratio(scale_points: int) -> float:
+    """How much wider a scale of `scale_points` points is than GaussianPriors' reference scale."""
+    return (scale_points - 1) / (GAUSSIAN_REFERENCE_POINTS - 1)
 
 
 #: The GaussianPriors entries `for_scale` scales.
