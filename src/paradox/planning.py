@@ -377,7 +377,8 @@ def simulate_plan(design: Design, priors: list[DesignPrior], sizes: list[int], s
 # --- the command ----------------------------------------------------------------------------------------------
 
 #: Every file `paradox plan` writes into DIR.
-OUTPUT_FILES = ("assurance.csv", "simulations.csv", "summary.md", "assurance.png", "run.json")
+OUTPUT_FILES = ("assurance.csv", "simulations.csv", "summary.md", "assurance_curves.png", "assurance_curves.csv",
+                "run.json")
 
 DESCRIPTION = """\
 Assurance curves for a replication of each hypothesis: for a grid of cell sizes, simulate
@@ -402,7 +403,7 @@ outputs in DIR:
                    Welch's power, convergence
   simulations.csv  one row per simulated survey: true effects, posterior summaries, probabilities, verdict
   summary.md       the plan in plain language
-  assurance.png    the assurance curves
+  assurance_curves.png, .csv  the assurance curves, and the numbers they draw
   run.json         inputs, sizes, draws, seed
 
 examples:
@@ -525,7 +526,8 @@ def run_plan(args) -> int:
         synthetic = any(p.source == SYNTHETIC_SOURCE for p in priors)
         save(plot_assurance(table, args.target, smallest, telescopes,
                             caption="Effects: the design file's assumptions (synthetic stand-in), not a published "
-                                    "study" if synthetic else None), tmp, "assurance")
+                                    "study" if synthetic else None), tmp, "assurance_curves")  # not "assurance":
+        # save() writes the figure's numbers to <name>.csv, which would replace the table above
         run = {"design": str(args.design), "original": args.original, "effects": args.effect, "sizes": sizes,
                "simulations": args.simulations, "target": args.target, "seed": settings.seed, **PLAN_DRAWS,
                "priors": [dataclasses.asdict(p) for p in priors]}
