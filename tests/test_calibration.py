@@ -81,6 +81,23 @@ def test_the_pooled_study_samples_with_its_own_target_acceptance_and_the_pooled_
     fingerprint = pooled.fingerprint()["settings"]
     assert (fingerprint["max_tree_depth"], fingerprint["target_accept"]) == (
         hypotheses.POOLED_MAX_TREE_DEPTH, calibration.POOLED_TARGET_ACCEPT)
+    # A pooled fit that fails its checks is refitted as the notebooks sample; an unpooled one at its own setting.
+    assert pooled.refit_settings == pooled.settings.with_(chains=2 * pooled.settings.chains,
+                                                          target_accept=hypotheses.POOLED_TARGET_ACCEPT)
+    assert pooled.fingerprint()["refit_target_accept"] == hypotheses.POOLED_TARGET_ACCEPT
+    assert unpooled.refit_settings == unpooled.settings.with_(chains=2 * unpooled.settings.chains)
+    assert "refit_target_accept" not in unpooled.fingerprint()
+
+
+@pytest.mark.parametrize("pooled", [False, True], ids=["unpooled", "pooled"])
+def test_the_committed_study_rows_were_made_by_this_code(design, pooled):
+    """The stored fits of `make calibrate` belong to the study this code would run (its fingerprint: model code,
+    settings, design, scenarios, rule): a change that voids them fails here, not months later in a resumed run
+    that refuses the directory. Then delete the study's directory and run `make calibrate` again."""
+    study = calibration.study(design, pooled, replicates=1)
+    stamp = calibration.OUTPUT_DIR / "fits" / study.name / "study.json"
+    assert stamp.read_text() == study.fingerprint_json(), (
+        f"{stamp} holds another study's fingerprint: the committed rows no longer describe this code")
 
 
 def test_the_written_table_reads_back_with_the_null_scenario_named(tmp_path):

@@ -8,7 +8,7 @@ A study's fits are short (2 chains of 500 draws), and the largest R-hat over eve
 passes 1.01 by chance in some fits whose ESS is well above what the checks ask (notebook 09's plan, 2026-11-27:
 6 of 32 fits, R-hat up to 1.022 at bulk ESS above 1,100). Such a verdict is not counted as it is: a fit that
 fails any check of `paradox.models.sampling.convergence_report` is refitted once with REFIT_CHAIN_FACTOR times
-the chains (its own seed, `Task.refit_seed`), and if that fit fails too, the row's verdict is NOT_CONVERGED,
+the chains (its own seed, `Task.refit_seed`; at `Study.refit_target_accept` where the study sets one), and if that fit fails too, the row's verdict is NOT_CONVERGED,
 which is no conclusion (an assurance does not count it; an error rate reports its share). With this rule,
 notebook 09's plan refitted 4 of its 32 fits, and all 4 converged.
 """
@@ -21,7 +21,7 @@ import socket
 import time
 
 from paradox.studies.compiledir import claim_compile_dir
-from paradox.studies.tasks import NOT_CONVERGED, REFIT_CHAIN_FACTOR, Study, Task
+from paradox.studies.tasks import NOT_CONVERGED, Study, Task
 
 #: Width of the intervals whose coverage a study reports.
 INTERVAL = 0.95
@@ -58,8 +58,7 @@ def fit_task(task: Task, study: Study) -> list[dict]:
     report = convergence_report(fitted.posterior)
     refitted = not report["passed"].all()
     if refitted:
-        more = study.settings.with_(chains=REFIT_CHAIN_FACTOR * study.settings.chains)
-        again = sample(model, more, task.refit_seed)
+        again = sample(model, study.refit_settings, task.refit_seed)
         fitted = dataclasses.replace(again, compiled=fitted.compiled,  # timings: both fits together
                                      prepare_seconds=fitted.prepare_seconds + again.prepare_seconds,
                                      sample_seconds=fitted.sample_seconds + again.sample_seconds)

@@ -61,7 +61,9 @@ class Study:
 
     settings: draws, tune, chains, target_accept and the master seed (`settings.seed`, which is
     paradox.settings.SEED unless PARADOX_SEED says otherwise); `name` labels the rows; `rule` is the
-    decision rule of `paradox.verdict` (default: the design file's, `design.rule(method.scale)`).
+    decision rule of `paradox.verdict` (default: the design file's, `design.rule(method.scale)`);
+    `refit_target_accept`: the target acceptance of the refit of a fit that failed its checks (default: the
+    first fit's), for a study whose first fits sample at a cheaper setting than the one that makes divergences rare.
     """
 
     name: str
@@ -71,6 +73,7 @@ class Study:
     method: FitMethod
     settings: SamplerSettings = field(default_factory=lambda: SamplerSettings(seed=SEED))
     rule: DecisionRule | None = None  # default: the design's rule on the method's scale
+    refit_target_accept: float | None = None  # default: settings.target_accept
 
     @property
     def decision_rule(self) -> DecisionRule:
@@ -87,6 +90,14 @@ class Study:
         if self.settings.nuts_sampler != "nutpie":
             raise ValueError("studies sample with nutpie (one compiled model reused per worker); "
                              f"settings.nuts_sampler is {self.settings.nuts_sampler!r}")
+
+    @property
+    def refit_settings(self) -> SamplerSettings:
+        """How a fit that failed its convergence checks is fitted again (paradox.studies.fit_task)."""
+        more = self.settings.with_(chains=REFIT_CHAIN_FACTOR * self.settings.chains)
+        if self.refit_target_accept is None:
+            return more
+        return more.with_(target_accept=self.refit_target_accept)
 
     def scenario(self, name: str) -> Scenario:
         return next(s for s in self.scenarios if s.name == name)
@@ -107,6 +118,8 @@ class Study:
             "settings": {k: getattr(self.settings, k)
                          for k in ("draws", "tune", "chains", "seed", "target_accept", "max_tree_depth")},
             "refit_chain_factor": REFIT_CHAIN_FACTOR,
+            # Only when set: the fingerprints, and so the stored rows, of the studies that do not set it stay valid.
+            **({"refit_target_accept": self.refit_target_accept} if self.refit_target_accept is not None else {}),
             "design": {
                 "experiments": [[e.moderator, e.n_per_cell] for e in self.design.experiments],
                 "items": list(self.design.items), "scale_points": self.design.scale_points,
