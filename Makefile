@@ -58,7 +58,8 @@ test: $(STAMP)
 	$(PY) -m paradox.figure_check
 
 test-slow: $(STAMP)
-	PARADOX_MODE=fast PARADOX_CACHE=off MPLBACKEND=Agg $(PY) -m pytest tests -m slow
+	PARADOX_MODE=fast PARADOX_CACHE=off MPLBACKEND=Agg $(PY) -m pytest tests -m slow -n $(TEST_JOBS) --dist loadscope \
+	  --durations=25
 
 # Regenerate the synthetic survey from its seed (byte-identical to the committed file).
 data: $(STAMP)

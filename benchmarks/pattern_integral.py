@@ -60,8 +60,10 @@ def main(sample: bool) -> None:
         f = pytensor.function(inputs, [logp, *pt.grad(logp, inputs)], mode="NUMBA", trust_input=True)
         start = m.initial_point()
         rng = np.random.default_rng(1)
-        points = [[np.asarray(start[v.name]) + 0.3 * rng.normal(size=np.shape(start[v.name])) for v in inputs]
-                  for _ in range(3)]
+        # np.asarray after the sum: a 0-d array plus a 0-d array is a numpy scalar, which the compiled function
+        # (trust_input: no conversion) cannot index.
+        points = [[np.asarray(start[v.name] + 0.3 * rng.normal(size=np.shape(start[v.name])), dtype=float)
+                   for v in inputs] for _ in range(3)]
         values[kind] = [f(*p) for p in points]
         for _ in range(20):
             f(*points[0])

@@ -342,7 +342,9 @@ def cronbach_alpha(wide: np.ndarray) -> float:
 def test_both_forms_agree_at_realistic_spread(design, tmp_path):
     """A stand-in with Cronbach's alpha near 0.9 (respondent SD 3 logits, 3 items, 7 points, 960 respondents):
     the per-respondent and the integrated form agree on every population-level posterior mean within 0.1
-    posterior SD. 4 chains x 5,000 draws each, so that Monte Carlo error (about 0.02 SD per mean) leaves room."""
+    posterior SD. 4 chains x 5,000 draws each, so that Monte Carlo error (about 0.02 SD per mean) leaves room.
+    Target acceptance 0.99, the package's setting for its hierarchical fits: at 0.95 the per-respondent form
+    diverged once in 20,000 draws (2026-11-28), which fails its convergence check though not the comparison."""
     import dataclasses
 
     from paradox.data import load_survey
@@ -357,7 +359,7 @@ def test_both_forms_agree_at_realistic_spread(design, tmp_path):
     survey = load_survey(path, stand_in.survey_spec())
     alpha = cronbach_alpha(survey.answers.pivot(index="respondent", columns="item", values="answer").to_numpy(float))
     assert 0.85 < alpha < 0.95
-    settings = SamplerSettings.from_env({"PARADOX_MODE": "fast"}).with_(draws=5000)
+    settings = SamplerSettings.from_env({"PARADOX_MODE": "fast"}).with_(draws=5000, target_accept=0.99)
     fits = {form: sample(srp.ordinal_model(survey, integrate_respondents=form == "integrated"), settings)
             for form in ("respondents", "integrated")}
     for fit in fits.values():

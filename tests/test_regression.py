@@ -268,6 +268,35 @@ def test_integrated_respondent_intercepts_are_the_integral_of_the_answers_likeli
     assert float(loglik) == pytest.approx(expected, abs=1e-3 * len(survey.respondents))
 
 
+def test_integrated_intercepts_count_a_weighted_respondent_weight_times():
+    """Frequency weights in the integrated form: a respondent of weight w counts as w respondents who answered
+    alike (weight 0: as none). The log density at random points equals that of the survey with each respondent
+    written out w times, up to rounding."""
+    survey = _survey_for_integration()
+    frame = survey.respondents[["respondent", "condition", "age"]].copy()
+    wide = survey.answers.pivot(index="respondent", columns="item", values="answer")
+    frame = frame.join(wide, on="respondent")
+    frame["w"] = np.arange(len(frame)) % 4  # 0, 1, 2, 3, ...: some respondents count as nobody
+    frame.index = pd.RangeIndex(2, 2 + len(frame), name="row")
+    spec = dataclasses.replace(survey.spec, respondent="respondent", weight="w")
+    weighted = validate(frame, spec)
+    copies = frame.loc[frame.index.repeat(frame["w"])].drop(columns="w")
+    copies["respondent"] = [f"{r}_{i}" for i, r in enumerate(copies["respondent"])]
+    copies.index = pd.RangeIndex(2, 2 + len(copies), name="row")
+    expanded = validate(copies, dataclasses.replace(spec, weight=None))
+    integrated = RegressionSpec(respondent_intercept=True, integrate_respondents=True)
+    models = [build_regression(s, integrated) for s in (weighted, expanded)]
+    assert models[0].predictive_model is None and models[1].predictive_model is not None
+    rng = np.random.default_rng(3)
+    start = models[1].model.initial_point()
+    for _ in range(3):
+        point = {k: v + rng.normal(0, 0.3, np.shape(v)) for k, v in start.items()}
+        logp = [m.model.compile_logp()(point) for m in models]
+        assert logp[0] == pytest.approx(logp[1], rel=1e-10)
+    with pytest.raises(ValueError, match="integrate_respondents=True"):
+        build_regression(weighted, RegressionSpec(respondent_intercept=True))
+
+
 def test_integration_is_refused_where_the_integral_would_be_wrong():
     survey = _survey_for_integration()
     with pytest.raises(ValueError, match="logit link"):

@@ -635,8 +635,11 @@ def _check_duplicates(frame: pd.DataFrame, key: list[str], source: str) -> None:
     dup = frame.duplicated(subset=key, keep=False)
     if dup.any():
         first = frame.loc[dup, key].iloc[0].astype(str).tolist()
+        # A respondent on several rows that differ in a factor: most likely a within-subject design.
+        hint = ("; if a factor changes between a respondent's rows (a within-subject design), name it in "
+                "`within_respondent`" if len(key) == 1 else "")
         raise InputError(
-            f"duplicated {' and '.join(key)} (e.g. {', '.join(first)}): each must appear once",
+            f"duplicated {' and '.join(key)} (e.g. {', '.join(first)}): each must appear once{hint}",
             file=source, column=key[0], rows=frame.index[dup].tolist(),
         )
 

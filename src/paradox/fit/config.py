@@ -53,14 +53,19 @@ def _optional_text(value):
     return None if value is None else _text(value)
 
 
-def _texts(value) -> tuple[str, ...]:
-    if value is None:
-        return ()
+def _entries(value, what: str = "a list") -> list:
+    """A YAML list, or comma-separated text (as a flag gives it)."""
     if isinstance(value, str):
         value = [v.strip() for v in value.split(",") if v.strip()]
     if not isinstance(value, (list, tuple)):
-        raise ValueError(f"expected a list, got {value!r}")
-    values = tuple(_level(v) for v in value)
+        raise ValueError(f"expected {what}, got {value!r}")
+    return list(value)
+
+
+def _texts(value) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    values = tuple(_level(v) for v in _entries(value))
     twice = [v for i, v in enumerate(values) if v in values[:i]]
     if twice:  # e.g. a level listed twice: which position would be its place in the order?
         raise ValueError(f"{twice[0]!r} is listed twice")
@@ -85,6 +90,22 @@ def _factors(value) -> dict[str, tuple[str, ...] | None]:
     if any(not str(k).strip() for k in value):
         raise ValueError("a factor needs its column name, e.g. condition=no_failure,recovery")
     return {str(k): (None if v is None else _texts(v)) for k, v in value.items()}
+
+
+def _interactions(value) -> tuple[tuple[str, str], ...]:
+    """Pairs of factors, as "a:b" (a list of them, or comma-separated on the command line) or [a, b]."""
+    if value is None:
+        return ()
+    pairs = []
+    for entry in _entries(value, "a list of factor pairs such as [severity:recovery]"):
+        pair = entry.split(":") if isinstance(entry, str) else entry
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2 or not all(str(f).strip() for f in pair):
+            raise ValueError(f"an interaction is two factors, as a:b or [a, b], not {entry!r}")
+        pair = tuple(str(f).strip() for f in pair)
+        if pair in pairs or pair[::-1] in pairs:
+            raise ValueError(f"the interaction {pair[0]}:{pair[1]} is listed twice")
+        pairs.append(pair)
+    return tuple(pairs)
 
 
 def _scale(value) -> tuple[int, int] | None:
@@ -207,7 +228,8 @@ _FULL, _FAST = (SamplerSettings.from_env({"PARADOX_MODE": mode}) for mode in ("f
 
 #: Every config key: its parser, its meaning, and its section (in the order --help lists them).
 CONFIG_KEYS: dict[str, ConfigKey] = {
-    "respondent": ConfigKey(_optional_text, "column with the respondent id (must be unique in the wide layout); "
+    "respondent": ConfigKey(_optional_text, "column with the respondent id (unique in the wide layout, or once per level of "
+                            "the within_respondent factors); "
                             "omit when each row is one respondent", "data"),
     "items": ConfigKey(_texts, "wide layout: the columns holding the answers, one per item", "data"),
     "item_column": ConfigKey(_optional_text, "long layout: the column naming the item of each answer", "data"),
@@ -221,6 +243,12 @@ CONFIG_KEYS: dict[str, ConfigKey] = {
     "factors": ConfigKey(_factors, "categorical predictors: {column: [levels, baseline first]}; "
                          "null levels (or a plain list of columns) take the levels from the data, sorted", "data"),
     "covariates": ConfigKey(_texts, "numeric predictors (one slope each, per unit of the column)", "data"),
+    "within_respondent": ConfigKey(_texts, "factors that change between a respondent's rows (a within-subject "
+                                   "design: e.g. ratings before and after a recovery, one row per respondent and "
+                                   "level); needs `respondent` and a respondent intercept (the default)", "data"),
+    "interactions": ConfigKey(_interactions, "pairs of factors whose interaction enters the regression beside their "
+                              "main effects (R's a:b), e.g. [severity:recovery]: one effect per pair of non-baseline "
+                              "levels. The SRP verdicts' models are not changed by it", "model"),
     "group": ConfigKey(_optional_text, "column of a grouping (e.g. store, class): adds a random intercept per group",
                        "data"),
     "weight": ConfigKey(_optional_text, "frequency-weight column: each row stands for that many respondents "
@@ -307,6 +335,8 @@ class AnalysisConfig:
     missing_values: tuple[str, ...] = ()
     factors: dict[str, tuple[str, ...] | None] = field(default_factory=dict)
     covariates: tuple[str, ...] = ()
+    interactions: tuple[tuple[str, str], ...] = ()
+    within_respondent: tuple[str, ...] = ()
     group: str | None = None
     weight: str | None = None
     min_cell_size: int | None = None
@@ -390,6 +420,28 @@ class AnalysisConfig:
         for column, keys in roles.items():
             if len(keys) > 1:
                 fail(keys[-1], f"column {column!r} is already used as {keys[0]}; a column has one role")
+        outside = [f for f in self.within_respondent if f not in self.factors]
+        if outside:
+            fail("within_respondent", f"{', '.join(outside)} is not among the config's factors")
+        if self.within_respondent and not self.respondent:
+            fail("within_respondent", "needs the `respondent` column: the rows of one respondent are what the factor "
+                                      "changes between")
+        if self.within_respondent and self.respondent_intercept is False:
+            fail("within_respondent", "a factor that changes within respondents needs a respondent intercept, or "
+                                      "each respondent's rows would count as independent respondents; drop "
+                                      "`respondent_intercept: false`")
+        if self.srp and self.within_respondent and self.srp_other_predictors == "adjust":
+            others = [f for f in self.within_respondent if f not in SRP_FACTORS]
+            if others:
+                fail("within_respondent", f"the SRP ordinal model cannot adjust for {', '.join(others)}, which "
+                                          "changes within respondents; set `srp_other_predictors: leave_out` (the "
+                                          "regression keeps it) or use an SRP design of layout within_subject for "
+                                          "`cell`")
+        for a, b in self.interactions:
+            missing = [f for f in (a, b) if f not in self.factors]
+            if missing or a == b:
+                fail("interactions", f"{a}:{b}: " + (f"{', '.join(missing)} is not among the config's factors"
+                                                     if missing else "a factor cannot interact with itself"))
         try:
             self.survey_spec()
         except ValueError as exc:
@@ -424,7 +476,9 @@ class AnalysisConfig:
                 continue
             if value == getattr(defaults, key):
                 continue
-            if isinstance(value, (Priors, OrdinalPriors, GaussianPriors)):
+            if key == "interactions":
+                value = [f"{a}:{b}" for a, b in value]
+            elif isinstance(value, (Priors, OrdinalPriors, GaussianPriors)):
                 value = {k: v for k, v in dataclasses.asdict(value).items() if v is not None}
             elif isinstance(value, tuple):
                 value = list(value)
@@ -439,7 +493,7 @@ class AnalysisConfig:
             respondent=self.respondent, scale=scale, items=self.items, item_column=self.item_column,
             answer_column=self.answer_column, factors=dict(self.factors), covariates=self.covariates,
             group=self.group, weight=self.weight, min_cell_size=self.min_cell_size or 1,
-            labels=self.labels, missing_values=self.missing_values,
+            labels=self.labels, missing_values=self.missing_values, within_respondent=self.within_respondent,
         )
 
     def regression_spec(self, respondent_intercept: bool | None = None, priors: Priors | None = None) -> RegressionSpec:
@@ -448,7 +502,8 @@ class AnalysisConfig:
         if respondent_intercept is None:
             respondent_intercept = bool(self.respondent_intercept)
         return RegressionSpec(family=self.model, link=self.link, respondent_intercept=respondent_intercept,
-                              item_effects=self.item_effects, priors=priors or self.priors)
+                              item_effects=self.item_effects, priors=priors or self.priors,
+                              interactions=self.interactions)
 
     def sampler_settings(self, base: SamplerSettings | None = None) -> SamplerSettings:
         """The run settings: `base` (default: the PARADOX_* environment), overridden by this config."""

@@ -91,6 +91,9 @@ def prepare(data, config) -> Prepared:
         gaussian_priors, note = resolved_srp_gaussian_priors(config, survey.spec.scale)
         notes.append(note)
         cautions += points_rope_caution(config, survey, design)
+    if design is not None and config.interactions:
+        notes.append(f"Interactions ({', '.join(f'{a}:{b}' for a, b in config.interactions)}) enter the regression "
+                     "only; the SRP verdicts' models compare their cells as the design names them.")
     others = config.srp_other_columns() if design is not None else []
     if others and config.srp_other_predictors == "leave_out":
         notes.append(f"SRP verdicts: {', '.join(others)} left out (srp_other_predictors: leave_out); "

@@ -60,7 +60,7 @@ def srp_survey_spec(config: AnalysisConfig, design: Design | None) -> SurveySpec
     """The config's survey spec; a within-subject design lets `cell` change between a respondent's rows."""
     spec = config.survey_spec()
     if design is not None and design.layout == "within_subject":
-        spec = dataclasses.replace(spec, within_respondent=(CELL,))
+        spec = dataclasses.replace(spec, within_respondent=tuple(dict.fromkeys((*spec.within_respondent, CELL))))
     return spec
 
 

@@ -23,6 +23,8 @@ answer only through its predictors, so identical rows are collapsed into counts 
 (frequency weights add up in the same way). The ordinal model is then one Multinomial per
 predictor pattern, and the Gaussian model uses each pattern's mean and sum of squares,
 which is exact. Its cost grows with the number of patterns, not of respondents.
+With a respondent intercept, frequency weights need the intercepts integrated out (`integrate_respondents`), where
+a weight counts its respondent's answer pattern; sampled intercepts would need one per weighted respondent.
 """
 
 from __future__ import annotations
@@ -135,7 +137,8 @@ class RegressionModel:
     counts: np.ndarray | None = None
     #: With the respondents' intercepts integrated out: the same model with them sampled, whose observed answers
     #: (`rows`, `observed`) the posterior predictive draws come from (new respondents' intercepts drawn afresh);
-    #: and how many answer patterns the likelihood sums over.
+    #: and how many answer patterns the likelihood sums over. None with frequency weights: each distinct respondent
+    #: would be drawn once, not `weight` times.
     predictive_model: pm.Model | None = None
     n_patterns: int | None = None
 
@@ -197,16 +200,21 @@ def build_regression(survey: Survey, spec: RegressionSpec, *, collapse: bool | N
         raise ValueError(f"{', '.join(survey.spec.within_respondent)} changes within respondents: a model of such a "
                          "survey needs a respondent intercept (respondent_intercept=True), or its answers would count "
                          "as independent respondents")
-    if spec.respondent_intercept and survey.spec.weight:
-        raise ValueError("frequency weights cannot be combined with a respondent intercept "
-                         "(a weighted row stands for several respondents, each with their own intercept)")
+    if spec.respondent_intercept and survey.spec.weight and not spec.integrate_respondents:
+        raise ValueError("frequency weights cannot be combined with sampled respondent intercepts (a weighted row "
+                         "stands for several respondents, each with their own intercept); integrated out "
+                         "(integrate_respondents=True), a weight counts its respondent's answer pattern that often")
     terms = model_terms(survey, spec)
     priors = spec.priors.resolved(spec.family, survey.spec.scale)
     if spec.integrate_respondents:
         refused = integration_refused(survey, spec)
         if refused:
             raise ValueError(f"the respondents' intercepts cannot be integrated out: {refused}")
-        sampled = _build_ordinal(survey, dataclasses.replace(spec, integrate_respondents=False), terms, priors, False)
+        # The same model with the intercepts sampled: for posterior predictive draws of the answers. With weights
+        # it has none (each distinct respondent would be drawn once, not `weight` times).
+        unweighted = dataclasses.replace(survey, spec=dataclasses.replace(survey.spec, weight=None))
+        sampled = _build_ordinal(unweighted, dataclasses.replace(spec, integrate_respondents=False), terms, priors,
+                                 False)
         return _integrated_ordinal(survey, spec, terms, priors, sampled)
     if spec.family == "ordinal":
         return _build_ordinal(survey, spec, terms, priors, collapse)
@@ -309,7 +317,8 @@ def _build_ordinal(survey, spec, terms, priors, collapse) -> RegressionModel:
 def _integrated_ordinal(survey: Survey, spec: RegressionSpec, terms, priors,
                         sampled: RegressionModel) -> RegressionModel:
     """The ordinal model of `sampled` (respondent intercepts sampled, zero-sum) with iid N(0, respondent_sd)
-    intercepts integrated out instead, over the counts of identical (predictors, answers) patterns.
+    intercepts integrated out instead, over the counts of identical (predictors, answers) patterns: with frequency
+    weights, the summed weights of the respondents with that pattern (exactly as if each were there `weight` times).
 
     The parameters are the sampled model's (names, priors and centring): an answer's latent value is
     eta[respondent] + item[i] + u, so the item effects move into per-item cutpoints, cutpoints - item[i] (each
@@ -325,8 +334,11 @@ def _integrated_ordinal(survey: Survey, spec: RegressionSpec, terms, priors,
     people = answers.groupby("respondent", observed=True, sort=False)[columns].first().reindex(wide.index)
     codes = wide.fillna(lo + k).to_numpy(dtype=np.int64) - lo
     answer_columns = [f"_answer{i}" for i in range(len(items))]
-    table = people.reset_index(drop=True).assign(**dict(zip(answer_columns, codes.T)))
-    patterns = table.groupby([*columns, *answer_columns], observed=True, sort=True, dropna=False).size()
+    weights = answers.assign(_weight=frequency_weights(answers, survey)).groupby(
+        "respondent", observed=True, sort=False)["_weight"].first().reindex(wide.index)  # constant per respondent
+    table = people.reset_index(drop=True).assign(**dict(zip(answer_columns, codes.T)), _weight=weights.to_numpy())
+    patterns = table.groupby([*columns, *answer_columns], observed=True, sort=True, dropna=False)["_weight"].sum()
+    patterns = np.rint(patterns[patterns > 0]).astype(np.int64)  # weights are whole numbers; weight 0: nobody
     rows = patterns.index.to_frame(index=False)
     # The distinct predictor combinations ("groups"): with few of them, the likelihood tabulates each group's
     # answer probabilities once (pattern_integral); with about one per pattern (a covariate), it computes each
@@ -362,8 +374,8 @@ def _integrated_ordinal(survey: Survey, spec: RegressionSpec, terms, priors,
         ordinal.integrated_likelihood("answers", rows[answer_columns].to_numpy(), group_of if tabulate else None,
                                       cutpoints[None, :] - item_shift[:, None], eta, sd, patterns.to_numpy(),
                                       counts_name="pattern_count")
-    return dataclasses.replace(sampled, model=model, spec=spec, parameters=[*names, "cutpoints"],
-                               predictive_model=sampled.model, n_patterns=len(rows))
+    return dataclasses.replace(sampled, model=model, spec=spec, survey=survey, parameters=[*names, "cutpoints"],
+                               predictive_model=None if survey.spec.weight else sampled.model, n_patterns=len(rows))
 
 
 def _factorised(frame: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
