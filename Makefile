@@ -12,7 +12,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 # it); pyproject.toml holds the ranges. `make venv LOCK=` installs from the ranges instead (newer versions).
 LOCK ?= constraints.txt
 
-.PHONY: all venv test test-slow reproduce notebooks data lab lock clean bench calibrate
+.PHONY: all venv test test-slow test-very-slow reproduce notebooks data lab lock clean bench calibrate
 
 all: test
 
@@ -58,8 +58,13 @@ test: $(STAMP)
 	$(PY) -m paradox.figure_check
 
 test-slow: $(STAMP)
-	PARADOX_MODE=fast PARADOX_CACHE=off MPLBACKEND=Agg $(PY) -m pytest tests -m slow -n $(TEST_JOBS) --dist loadscope \
-	  --durations=25
+	PARADOX_MODE=fast PARADOX_CACHE=off MPLBACKEND=Agg $(PY) -m pytest tests -m "slow and not very_slow" -n $(TEST_JOBS) \
+	  --dist loadscope --durations=25
+
+# Checks of half an hour or more each (not in CI; measured 2026-11-29: over an hour on two workers).
+test-very-slow: $(STAMP)
+	PARADOX_MODE=fast PARADOX_CACHE=off MPLBACKEND=Agg $(PY) -m pytest tests -m very_slow -n $(TEST_JOBS) \
+	  --dist loadscope --durations=25
 
 # Regenerate the synthetic survey from its seed (byte-identical to the committed file).
 data: $(STAMP)

@@ -76,6 +76,7 @@ def fitted(tmp_path, capsys, layout, covariate: bool = False):
     return verdicts
 
 
+@pytest.mark.slow
 def test_shared_control_layout_is_fitted_end_to_end_adjusting_for_a_covariate(tmp_path, capsys):
     fitted(tmp_path, capsys, "shared_control", covariate=True)
 

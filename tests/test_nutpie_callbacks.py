@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import pytensor
+import pytest
 
 from paradox.numba_cache import NUMBA_SUBDIR, add_missing_entries
 
@@ -73,6 +74,7 @@ def _run(variant: str, data: str, compiledir) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_callbacks_are_built_for_less_stored_and_loaded_with_the_same_draws_and_answers(tmp_path):
     own = pytensor.config.base_compiledir / NUMBA_SUBDIR
     add_missing_entries(own, tmp_path / NUMBA_SUBDIR)  # the operations compiled (saves minutes) ...

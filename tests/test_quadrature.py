@@ -339,6 +339,7 @@ def cronbach_alpha(wide: np.ndarray) -> float:
 
 
 @pytest.mark.slow
+@pytest.mark.very_slow
 def test_both_forms_agree_at_realistic_spread(design, tmp_path):
     """A stand-in with Cronbach's alpha near 0.9 (respondent SD 3 logits, 3 items, 7 points, 960 respondents):
     the per-respondent and the integrated form agree on every population-level posterior mean within 0.1

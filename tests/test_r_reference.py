@@ -165,12 +165,14 @@ def clmm_fit(fast_settings):
     return survey, tidy_summary(idata, [p for p in fitted.parameters if p != "RESP"]).set_index("parameter")
 
 
+@pytest.mark.slow
 def test_soup_is_many_respondents(clmm_fit):
     survey, _ = clmm_fit
     assert survey.answers["RESP"].nunique() == FITS["clmm_soup"]["respondents"] == 185
     assert len(survey.answers) == FITS["clmm_soup"]["nobs"] == 1847
 
 
+@pytest.mark.slow
 def test_ordinal_regression_with_respondent_intercepts_matches_clmm(clmm_fit):
     """Against clmm with 10 quadrature nodes. The product effect within 0.25 SE, as for polr (a little more room:
     185 respondent intercepts are sampled, not integrated). The cutpoints within 0.5 SE: the engine's intercepts
@@ -194,6 +196,7 @@ def clm_interaction_fit(fast_settings):
     return tidy_summary(idata, fitted.parameters).set_index("parameter")
 
 
+@pytest.mark.slow
 def test_ordinal_regression_with_an_interaction_matches_clm(clm_interaction_fit):
     """Sat ~ Infl * Type + Cont against ordinal::clm: every parameter, interactions included, named as paradox
     names them (`Infl:Type[Medium:Apartment]`). Posterior means within 0.25 SE, more room than for polr: 24

@@ -157,6 +157,7 @@ def interval_covers(summary: pd.DataFrame, truth: dict[str, float]) -> dict[str,
             if not table.at[k, "ci_lower"] <= v <= table.at[k, "ci_upper"]}
 
 
+@pytest.mark.slow
 def test_parameter_recovery_hierarchical_logit(thorough):
     rng = np.random.default_rng(11)
     cutpoints = [-1.0, 0.2, 1.4, 2.6]
@@ -173,6 +174,7 @@ def test_parameter_recovery_hierarchical_logit(thorough):
     assert convergence_report(idata)["passed"].all()
 
 
+@pytest.mark.slow
 def test_parameter_recovery_probit_collapsed(small):
     rng = np.random.default_rng(5)
     cutpoints = [-0.5, 0.4, 1.2]
@@ -187,6 +189,7 @@ def test_parameter_recovery_probit_collapsed(small):
     assert (summary["r_hat"] < 1.01).all()
 
 
+@pytest.mark.slow
 def test_respondent_intercepts_with_several_items(thorough):
     """Uncollapsed path: four items per respondent sharing a respondent intercept."""
     rng = np.random.default_rng(3)
@@ -385,6 +388,7 @@ def simulate_from_prior(rng, design: pd.DataFrame, priors: Priors) -> tuple[dict
 
 
 @pytest.mark.slow
+@pytest.mark.very_slow
 def test_simulation_based_calibration_of_the_hierarchical_ordinal_model(settings):
     """Draw parameters and answers from the prior, fit, and rank the truth among the posterior draws.
 

@@ -78,6 +78,7 @@ SURVEY_CONFIG = ROOT / "data" / "examples" / "srp_replication.yaml"
 ORIGINALS = ROOT / "data" / "examples" / "replication_originals.csv"
 
 
+@pytest.mark.slow
 def test_readme_example_with_a_raw_survey_fits_the_srp_model(tmp_path):
     # The one sampling test of paradox replicate (fast mode): the SRP model on the Qualtrics example.
     out = tmp_path / "out"

@@ -153,7 +153,7 @@ def known_fits(known_effects, fast_settings):
     return _KnownFits(known_effects[0], fast_settings)
 
 
-FORMS = ["integrated", pytest.param("respondents", marks=pytest.mark.slow)]
+FORMS = ["integrated", pytest.param("respondents", marks=[pytest.mark.slow, pytest.mark.very_slow])]
 
 
 @pytest.mark.parametrize("form", FORMS)
@@ -189,6 +189,7 @@ def test_the_verdict_needs_the_paradox_not_just_moderation(known_effects, known_
 
 
 @pytest.mark.slow
+@pytest.mark.very_slow
 def test_both_forms_give_the_same_population_posterior(known_fits):
     """Integrating the intercepts out changes how the posterior is computed, not what it is: every
     population-level mean agrees within a fifth of its posterior sd (Monte Carlo error is about 1/30)."""

@@ -275,6 +275,7 @@ def runs(design, tmp_path_factory):
     return first_half, rest, whole, again, unconverged
 
 
+@pytest.mark.slow
 def test_resume_fits_each_task_once(runs):
     first_half, rest, whole, again, _ = runs
     assert sorted(first_half.fitted) == ["claim__r00000", "null__r00000"] and not first_half.skipped
@@ -285,6 +286,7 @@ def test_resume_fits_each_task_once(runs):
     assert not list(whole.store.directory.rglob("*.partial"))
 
 
+@pytest.mark.slow
 def test_rows_do_not_depend_on_workers_or_resuming(runs, design):
     first_half, rest, whole, _, _ = runs
     resumed, one_go = rest.table(), whole.table()
@@ -301,6 +303,7 @@ def test_rows_do_not_depend_on_workers_or_resuming(runs, design):
     np.testing.assert_allclose(resumed[numbers].to_numpy(float), one_go[numbers].to_numpy(float), rtol=1e-3, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_each_worker_compiles_once(runs):
     _, _, whole, _, _ = runs
     per_task = whole.table().drop_duplicates(["scenario", "replicate"])
@@ -311,6 +314,7 @@ def test_each_worker_compiles_once(runs):
     assert (reused["prepare_s"] < per_task[per_task["compiled"]]["prepare_s"].min()).all()
 
 
+@pytest.mark.slow
 def test_rows_are_sound(runs):
     table = runs[2].table()
     claim, null = table[table["scenario"] == "claim"], table[table["scenario"] == "null"]
@@ -329,6 +333,7 @@ def test_rows_are_sound(runs):
     assert len(stored) == 4 and {"draws", "posterior"}.isdisjoint(stored[0])  # small rows, no draws
 
 
+@pytest.mark.slow
 def test_a_fit_failing_its_checks_is_refitted_once_and_then_gives_no_verdict(runs):
     table = runs[4].table()
     assert len(table) == 2 * len(runs[0].table()["moderator"].unique())
