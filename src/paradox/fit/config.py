@@ -228,8 +228,8 @@ _FULL, _FAST = (SamplerSettings.from_env({"PARADOX_MODE": mode}) for mode in ("f
 
 #: Every config key: its parser, its meaning, and its section (in the order --help lists them).
 CONFIG_KEYS: dict[str, ConfigKey] = {
-    "respondent": ConfigKey(_optional_text, "column with the respondent id (unique in the wide layout, or once per level of "
-                            "the within_respondent factors); "
+    "respondent": ConfigKey(_optional_text, "column with the respondent id (unique in the wide layout, or once per "
+                            "level of the within_respondent factors); "
                             "omit when each row is one respondent", "data"),
     "items": ConfigKey(_texts, "wide layout: the columns holding the answers, one per item", "data"),
     "item_column": ConfigKey(_optional_text, "long layout: the column naming the item of each answer", "data"),

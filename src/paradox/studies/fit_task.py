@@ -8,7 +8,8 @@ A study's fits are short (2 chains of 500 draws), and the largest R-hat over eve
 passes 1.01 by chance in some fits whose ESS is well above what the checks ask (notebook 09's plan, 2026-11-27:
 6 of 32 fits, R-hat up to 1.022 at bulk ESS above 1,100). Such a verdict is not counted as it is: a fit that
 fails any check of `paradox.models.sampling.convergence_report` is refitted once with REFIT_CHAIN_FACTOR times
-the chains (its own seed, `Task.refit_seed`; at `Study.refit_target_accept` where the study sets one), and if that fit fails too, the row's verdict is NOT_CONVERGED,
+the chains (its own seed, `Task.refit_seed`; at `Study.refit_target_accept` where the study sets one), and if
+that fit fails too, the row's verdict is NOT_CONVERGED,
 which is no conclusion (an assurance does not count it; an error rate reports its share). With this rule,
 notebook 09's plan refitted 4 of its 32 fits, and all 4 converged.
 """
