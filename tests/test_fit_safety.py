@@ -95,12 +95,36 @@ def test_switching_the_intercept_off_warns():
     assert any("WARNING" in note for note in prepared.notes)
 
 
-def test_weights_with_several_items_are_refused_unless_the_intercept_is_off(tmp_path, capsys, no_sampling):
-    frame = three_item_survey().assign(w=2)
-    err = refused(tmp_path, capsys, frame, {**CONFIG, "weight": "w"})
-    assert "analysis.yaml, key 'respondent_intercept'" in err and "frequency weights" in err
+def test_weights_with_several_items_integrate_the_intercepts_out(tmp_path, capsys, no_sampling):
+    """Several items and frequency weights: the respondent intercepts are integrated out, where a weight counts its
+    respondent's answer pattern (README, `respondent_intercept`); refused where they cannot be (probit), and the
+    intercept can still be switched off, with a warning."""
+    frame = three_item_survey().assign(w=np.arange(len(three_item_survey())) % 3)
+    prepared = prepare(frame, {**CONFIG, "weight": "w"})
+    spec = prepared.regression.spec
+    assert spec.respondent_intercept and spec.integrate_respondents and not prepared.cautions
+    assert any("integrated out" in note for note in prepared.notes)
+    err = refused(tmp_path, capsys, frame, {**CONFIG, "weight": "w", "link": "probit"})
+    assert "analysis.yaml, key 'respondent_intercept'" in err and "logit link" in err
     prepared = prepare(frame, {**CONFIG, "weight": "w", "respondent_intercept": False})
     assert not prepared.regression.spec.respondent_intercept and prepared.cautions
+
+
+def test_a_weighted_survey_with_several_items_is_fitted_and_checked(tmp_path, fast_settings):
+    """The whole run with weights and the intercepts integrated out: it converges, and its answer check draws
+    from the survey written out (a respondent of weight w as w), so the observed shares are the weighted ones."""
+    from paradox.fit import fit_survey
+    from paradox.models.regression import answer_distribution_check
+
+    frame = three_item_survey().assign(w=np.arange(len(three_item_survey())) % 3)
+    result = fit_survey(frame, {**CONFIG, "weight": "w"}, fast_settings)
+    assert result.convergence["passed"].all() and "respondent_sd" in set(result.summary["parameter"])
+    out = result.write(tmp_path / "out")
+    assert (out / "figures" / "answer_check.png").exists()
+    long = frame.melt(id_vars=["id", "condition", "w"], value_vars=["q1", "q2", "q3"])
+    weighted = long.groupby("value")["w"].sum() / long["w"].sum()
+    check = answer_distribution_check(result.regression, result.idata)
+    assert check["observed"].to_numpy() == pytest.approx(weighted.reindex(range(1, 6), fill_value=0).to_numpy())
 
 
 # --- the SRP analysis refuses what it would misread ---------------------------------------------------

@@ -21,6 +21,7 @@ from paradox.models.regression import (
     answer_distribution_check,
     build_regression,
     integration_refused,
+    written_out,
 )
 from paradox.models.sampling import FORWARD_MODE, convergence_report, sample
 from paradox.settings import ROOT, SamplerSettings
@@ -289,7 +290,11 @@ def test_integrated_intercepts_count_a_weighted_respondent_weight_times():
     expanded = validate(copies, dataclasses.replace(spec, weight=None))
     integrated = RegressionSpec(respondent_intercept=True, integrate_respondents=True)
     models = [build_regression(s, integrated) for s in (weighted, expanded)]
-    assert models[0].predictive_model is None and models[1].predictive_model is not None
+    # Posterior predictive draws come from the survey written out: as many respondents and answers as `expanded`.
+    written = written_out(weighted)
+    assert (written.respondents["respondent"].nunique(), len(written.answers)) == (
+        expanded.respondents["respondent"].nunique(), len(expanded.answers))
+    assert len(models[0].rows) == len(written.answers) and models[0].predictive_model is not None
     rng = np.random.default_rng(3)
     start = models[1].model.initial_point()
     for _ in range(3):

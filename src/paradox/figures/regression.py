@@ -123,6 +123,9 @@ def pattern_means(check: pd.DataFrame, title: str = "Posterior predictive check"
 def fit_figures(result) -> dict[str, plt.Figure]:
     """The figures `paradox fit` writes, by file name: effects, answer_check."""
     regression = result.regression
+    effects = effects_forest(result.summary, [t.name for t in regression.terms])
+    if "posterior_predictive" not in result.idata:  # a weighted survey too large to write out (fit.run)
+        return {"effects": effects}
     if regression.spec.family == "ordinal":
         factors = [t.name for t in regression.terms if t.is_factor and t.name != "item"]
         by = factors[0] if factors else None  # the first factor that varies
@@ -130,4 +133,4 @@ def fit_figures(result) -> dict[str, plt.Figure]:
         ppc = answer_check(check, by, title=f"Answers by {by}: observed and predicted" if by else "Answers: observed and predicted")
     else:
         ppc = pattern_means(pattern_mean_check(regression, result.idata))
-    return {"effects": effects_forest(result.summary, [t.name for t in regression.terms]), "answer_check": ppc}
+    return {"effects": effects, "answer_check": ppc}

@@ -450,9 +450,10 @@ class AnalysisConfig:
             self.regression_spec()
         except ValueError as exc:
             fail("respondent_intercept", str(exc))
-        if self.respondent_intercept and self.weight:
-            fail("weight", "frequency weights cannot be combined with respondent_intercept: a weighted row "
-                           "stands for several respondents, each with their own intercept")
+        if self.respondent_intercept and self.weight and self.link != "logit":
+            fail("weight", "frequency weights with a respondent intercept need the intercepts integrated out (a "
+                           "weighted row stands for several respondents, each with their own intercept), and that "
+                           f"is written for the logit link, not {self.link}")
         if self.respondent_intercept and not self.respondent and not self.items:  # wide layout: a row is a respondent
             fail("respondent_intercept", "needs the `respondent` column")
 
@@ -496,14 +497,15 @@ class AnalysisConfig:
             labels=self.labels, missing_values=self.missing_values, within_respondent=self.within_respondent,
         )
 
-    def regression_spec(self, respondent_intercept: bool | None = None, priors: Priors | None = None) -> RegressionSpec:
+    def regression_spec(self, respondent_intercept: bool | None = None, priors: Priors | None = None,
+                        integrate_respondents: bool = False) -> RegressionSpec:
         """The regression; `respondent_intercept` as decided from the data (default: the config's, None as false),
-        `priors` as resolved for the data (default: the config's)."""
+        `priors` as resolved for the data (default: the config's), the intercepts integrated out or sampled."""
         if respondent_intercept is None:
             respondent_intercept = bool(self.respondent_intercept)
         return RegressionSpec(family=self.model, link=self.link, respondent_intercept=respondent_intercept,
                               item_effects=self.item_effects, priors=priors or self.priors,
-                              interactions=self.interactions)
+                              interactions=self.interactions, integrate_respondents=integrate_respondents)
 
     def sampler_settings(self, base: SamplerSettings | None = None) -> SamplerSettings:
         """The run settings: `base` (default: the PARADOX_* environment), overridden by this config."""

@@ -26,7 +26,7 @@ from paradox.fit.result import FitResult
 from paradox.fit.srp import load_srp_design, srp_design, srp_survey_spec
 from paradox.hypotheses import analyse_srp
 from paradox.models.ordinal import DEFAULT_RESPONDENT_SPREAD, scaled_ratio
-from paradox.models.regression import Priors, RegressionModel, build_regression
+from paradox.models.regression import Priors, RegressionModel, build_regression, integration_refused
 from paradox.models.sampling import convergence_report, sample, sample_posterior_predictive, tidy_summary
 from paradox.models.srp import (GAUSSIAN_REFERENCE_POINTS, POOLING_SPREAD, GaussianPriors, OrdinalPriors,
                                 gaussian_scale_ratio, is_pooled)
@@ -73,11 +73,12 @@ def prepare(data, config) -> Prepared:
     design = load_srp_design(config)  # before the data: a within-subject design changes how they are read
     survey = read_survey(data, config, design)
     intercept, notes, cautions = respondent_intercept(config, survey)
+    integrate = intercept and bool(survey.spec.weight)  # weights need the intercepts integrated out
     implied = implied_spread(survey)
     regression_scales, note = resolved_regression_priors(config, survey, implied)
     notes.append(note)
     try:
-        regression = build_regression(survey, config.regression_spec(intercept, regression_scales))
+        regression = build_regression(survey, config.regression_spec(intercept, regression_scales, integrate))
     except ValueError as exc:
         raise ConfigError(str(exc), source=config.source, key="") from None
     if design is not None:
@@ -204,15 +205,24 @@ def respondent_intercept(config: AnalysisConfig, survey: Survey) -> tuple[bool, 
                    "answer is treated as an independent respondent, so the intervals are too narrow when a "
                    "respondent's answers go together (as they do on a multi-item scale)")
         return False, [f"Respondent intercept: off (set in the config). **WARNING**: {caution}."], [caution]
-    if config.respondent_intercept is None and survey.spec.weight:
-        raise ConfigError(f"respondents gave up to {per_respondent} answers, which needs a respondent intercept, and "
-                          "that cannot be combined with frequency weights (a weighted row stands for several "
-                          "respondents, each with their own intercept). Give one row per respondent without "
-                          "`weight`, or set `respondent_intercept: false` to treat every answer as independent "
-                          "(intervals then too narrow)", source=config.source, key="respondent_intercept")
-    how = "set in the config" if config.respondent_intercept else "the default, because respondents gave several answers"
-    return True, [f"Respondent intercept: on ({how}; up to {per_respondent} answers per respondent), so a "
-                  "respondent's answers are not counted as independent."], []
+    how = ("set in the config" if config.respondent_intercept
+           else "the default, because respondents gave several answers")
+    note = (f"Respondent intercept: on ({how}; up to {per_respondent} answers per respondent), so a respondent's "
+            "answers are not counted as independent.")
+    if survey.spec.weight:
+        # A weighted row stands for several respondents, each with their own intercept: integrated out, a weight
+        # counts its respondent's answer pattern that often; sampled, it cannot.
+        refused = integration_refused(survey, config.regression_spec(True))
+        if refused:
+            raise ConfigError(f"respondents gave up to {per_respondent} answers, which needs a respondent intercept; "
+                              "with frequency weights it must be integrated out of the likelihood, which this survey "
+                              f"does not allow ({refused}). Give one row per respondent without `weight`, or set "
+                              "`respondent_intercept: false` to treat every answer as independent (intervals then "
+                              "too narrow)", source=config.source, key="respondent_intercept")
+        note += (" With frequency weights the intercepts are integrated out of the likelihood, where a respondent "
+                 "of weight w counts as w respondents who answered alike; the answer check draws from the survey "
+                 "written out so.")
+    return True, [note], []
 
 
 def fit_survey(data, config, settings: SamplerSettings | None = None) -> FitResult:
@@ -265,7 +275,11 @@ def _add_posterior_predictive(regression: RegressionModel, idata: xr.DataTree, s
     with _quiet("pymc"), warnings.catch_warnings():
         # The Gaussian model's Potential involves sigma alone, which the draws already carry.
         warnings.filterwarnings("ignore", message="The effect of Potentials", category=UserWarning)
-        predictive = sample_posterior_predictive(regression.model, idata, settings, max_draws=MAX_PREDICTIVE_DRAWS)
+        # Integrated intercepts: the same model with them sampled draws the answers (new respondents' intercepts).
+        model = regression.predictive_model if regression.spec.integrate_respondents else regression.model
+        if model is None:  # a weighted survey too large to write out (regression.written_out): no answer check
+            return
+        predictive = sample_posterior_predictive(model, idata, settings, max_draws=MAX_PREDICTIVE_DRAWS)
     idata["posterior_predictive"] = predictive["posterior_predictive"]
 
 

@@ -137,8 +137,8 @@ class RegressionModel:
     counts: np.ndarray | None = None
     #: With the respondents' intercepts integrated out: the same model with them sampled, whose observed answers
     #: (`rows`, `observed`) the posterior predictive draws come from (new respondents' intercepts drawn afresh);
-    #: and how many answer patterns the likelihood sums over. None with frequency weights: each distinct respondent
-    #: would be drawn once, not `weight` times.
+    #: and how many answer patterns the likelihood sums over. With frequency weights, the sampled model is that of
+    #: the survey written out (`written_out`), and None when that would be too large.
     predictive_model: pm.Model | None = None
     n_patterns: int | None = None
 
@@ -210,15 +210,42 @@ def build_regression(survey: Survey, spec: RegressionSpec, *, collapse: bool | N
         refused = integration_refused(survey, spec)
         if refused:
             raise ValueError(f"the respondents' intercepts cannot be integrated out: {refused}")
-        # The same model with the intercepts sampled: for posterior predictive draws of the answers. With weights
-        # it has none (each distinct respondent would be drawn once, not `weight` times).
-        unweighted = dataclasses.replace(survey, spec=dataclasses.replace(survey.spec, weight=None))
-        sampled = _build_ordinal(unweighted, dataclasses.replace(spec, integrate_respondents=False), terms, priors,
-                                 False)
-        return _integrated_ordinal(survey, spec, terms, priors, sampled)
+        # The same model with the intercepts sampled: for posterior predictive draws of the answers. With weights,
+        # of the survey written out (a respondent of weight w as w respondents), unless that is too large.
+        predictive = written_out(survey) if survey.spec.weight else survey
+        sampled_spec = dataclasses.replace(spec, integrate_respondents=False)
+        sampled = _build_ordinal(predictive or _unweighted(survey), sampled_spec, terms, priors, False)
+        return _integrated_ordinal(survey, spec, terms, priors, sampled, predictive is not None)
     if spec.family == "ordinal":
         return _build_ordinal(survey, spec, terms, priors, collapse)
     return _build_gaussian(survey, spec, terms, priors)
+
+
+#: The most answers a weighted survey is written out to for posterior predictive draws (`written_out`).
+MAX_WRITTEN_OUT_ANSWERS = 200_000
+
+
+def _unweighted(survey: Survey) -> Survey:
+    return dataclasses.replace(survey, spec=dataclasses.replace(survey.spec, weight=None))
+
+
+def written_out(survey: Survey) -> Survey | None:
+    """The survey without weights, each respondent of weight w written out as w respondents (ids `id#0`, `id#1`,
+    ...; weight 0: left out); None when that would exceed MAX_WRITTEN_OUT_ANSWERS answers."""
+    weight = survey.spec.weight
+    answer_weights = np.rint(survey.answers[weight].to_numpy(dtype=float)).astype(np.int64)
+    if answer_weights.sum() > MAX_WRITTEN_OUT_ANSWERS:
+        return None
+
+    def repeated(frame: pd.DataFrame, times: np.ndarray) -> pd.DataFrame:
+        rows = frame.loc[frame.index.repeat(times)]
+        copy = rows.groupby(level=0).cumcount().astype(str)  # the same copy number for all answers of a copy
+        return rows.assign(respondent=rows["respondent"].astype(str) + "#" + copy,
+                           **{weight: 1}).reset_index(drop=True)
+
+    respondent_weights = np.rint(survey.respondents[weight].to_numpy(dtype=float)).astype(np.int64)
+    return _unweighted(dataclasses.replace(survey, answers=repeated(survey.answers, answer_weights),
+                                           respondents=repeated(survey.respondents, respondent_weights)))
 
 
 def integration_refused(survey: Survey, spec: RegressionSpec) -> str | None:
@@ -314,8 +341,8 @@ def _build_ordinal(survey, spec, terms, priors, collapse) -> RegressionModel:
     )
 
 
-def _integrated_ordinal(survey: Survey, spec: RegressionSpec, terms, priors,
-                        sampled: RegressionModel) -> RegressionModel:
+def _integrated_ordinal(survey: Survey, spec: RegressionSpec, terms, priors, sampled: RegressionModel,
+                        predicts: bool = True) -> RegressionModel:
     """The ordinal model of `sampled` (respondent intercepts sampled, zero-sum) with iid N(0, respondent_sd)
     intercepts integrated out instead, over the counts of identical (predictors, answers) patterns: with frequency
     weights, the summed weights of the respondents with that pattern (exactly as if each were there `weight` times).
@@ -375,7 +402,7 @@ def _integrated_ordinal(survey: Survey, spec: RegressionSpec, terms, priors,
                                       cutpoints[None, :] - item_shift[:, None], eta, sd, patterns.to_numpy(),
                                       counts_name="pattern_count")
     return dataclasses.replace(sampled, model=model, spec=spec, survey=survey, parameters=[*names, "cutpoints"],
-                               predictive_model=None if survey.spec.weight else sampled.model, n_patterns=len(rows))
+                               predictive_model=sampled.model if predicts else None, n_patterns=len(rows))
 
 
 def _factorised(frame: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
