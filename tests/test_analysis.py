@@ -299,7 +299,7 @@ def test_readme_documents_every_config_key():
     assert missing == []
 
 
-def test_interactions_from_the_config_or_a_flag_enter_the_regression(tmp_path, capsys):
+def test_interactions_from_the_config_or_a_flag_enter_the_regression():
     """`interactions: [Infl:Type]` is R's Sat ~ Infl * Type + Cont (the model tests/test_r_reference.py checks
     against ordinal::clm): one effect per pair of non-baseline levels, as the flag --interactions gives it."""
     prepared = prepare(HOUSING, load_config(HOUSING_CONFIG, {"interactions": ["Infl:Type"]}))
@@ -337,7 +337,7 @@ WITHIN = {"respondent": "id", "items": ["q1", "q2"], "scale": [1, 7], "factors":
           "within_respondent": ["time"]}
 
 
-def test_a_within_respondent_factor_gets_a_respondent_intercept(tmp_path):
+def test_a_within_respondent_factor_gets_a_respondent_intercept():
     """A factor that changes between a respondent's rows is allowed when named in `within_respondent`; the model
     then has one intercept per respondent across their rows; without the key the repeated id is refused."""
     frame = _before_after()

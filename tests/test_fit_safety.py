@@ -31,6 +31,12 @@ def three_item_survey(n: int = 40) -> pd.DataFrame:
                          "q1": level, "q2": np.minimum(5, level + (i % 3 == 0)), "q3": np.maximum(1, level - (i % 5 == 0))})
 
 
+def weighted_three_item_survey() -> pd.DataFrame:
+    """three_item_survey with frequency weights 0, 1, 2, 0, 1, 2, ... (weight 0: nobody)."""
+    frame = three_item_survey()
+    return frame.assign(w=np.arange(len(frame)) % 3)
+
+
 CONFIG = {"respondent": "id", "items": ["q1", "q2", "q3"], "scale": [1, 5],
           "factors": {"condition": ["failure", "recovery"]}}
 
@@ -99,7 +105,7 @@ def test_weights_with_several_items_integrate_the_intercepts_out(tmp_path, capsy
     """Several items and frequency weights: the respondent intercepts are integrated out, where a weight counts its
     respondent's answer pattern (README, `respondent_intercept`); refused where they cannot be (probit), and the
     intercept can still be switched off, with a warning."""
-    frame = three_item_survey().assign(w=np.arange(len(three_item_survey())) % 3)
+    frame = weighted_three_item_survey()
     prepared = prepare(frame, {**CONFIG, "weight": "w"})
     spec = prepared.regression.spec
     assert spec.respondent_intercept and spec.integrate_respondents and not prepared.cautions
@@ -116,7 +122,7 @@ def test_a_weighted_survey_with_several_items_is_fitted_and_checked(tmp_path, fa
     from paradox.fit import fit_survey
     from paradox.models.regression import answer_distribution_check
 
-    frame = three_item_survey().assign(w=np.arange(len(three_item_survey())) % 3)
+    frame = weighted_three_item_survey()
     result = fit_survey(frame, {**CONFIG, "weight": "w"}, fast_settings)
     assert result.convergence["passed"].all() and "respondent_sd" in set(result.summary["parameter"])
     out = result.write(tmp_path / "out")
