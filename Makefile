@@ -61,7 +61,7 @@ test-slow: $(STAMP)
 	PARADOX_MODE=fast PARADOX_CACHE=off MPLBACKEND=Agg $(PY) -m pytest tests -m "slow and not very_slow" -n $(TEST_JOBS) \
 	  --dist loadscope --durations=25
 
-# Checks of half an hour or more each (not in CI; measured 2026-11-29: over an hour on two workers).
+# Checks of half an hour or more each (not in CI): simulation-based calibration.
 test-very-slow: $(STAMP)
 	PARADOX_MODE=fast PARADOX_CACHE=off MPLBACKEND=Agg $(PY) -m pytest tests -m very_slow -n $(TEST_JOBS) \
 	  --dist loadscope --durations=25

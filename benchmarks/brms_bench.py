@@ -60,7 +60,7 @@ def package_fit(job: dict) -> dict:
     with model:  # as paradox.models.sampling.sample, but keeping the warm-up's statistics (leapfrog steps)
         idata = pm.sample(draws=settings.draws, tune=settings.tune, chains=settings.chains,
                           cores=min(settings.chains, os.cpu_count() or 1), random_seed=settings.seed,
-                          nuts_sampler=settings.nuts_sampler, init="auto", **_sampler_options(settings),
+                          nuts_sampler=settings.nuts_sampler, init="auto", **_sampler_options(settings, model),
                           quiet=True, progressbar=False, compute_convergence_checks=False,
                           discard_tuned_samples=False)
     call_s = time.perf_counter() - start

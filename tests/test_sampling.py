@@ -7,9 +7,10 @@ import pytest
 import xarray as xr
 
 from paradox.models import nutpie_memo
-from paradox.models.sampling import (ConvergenceError, SamplingStopped, assert_converged, convergence_report, sample,
-                                     thinned)
-from paradox.settings import DEFAULT_NUTS_SAMPLER, SEED, SLOW_MIXING_MIN_DRAWS, SamplerSettings, output_dirs
+from paradox.models.sampling import (ConvergenceError, SamplingStopped, assert_converged, convergence_report,
+                                     free_parameter_count, sample, thinned)
+from paradox.settings import (DEFAULT_NUTS_SAMPLER, LOW_RANK_MAX_PARAMETERS, SEED, SLOW_MIXING_MIN_DRAWS, SamplerSettings,
+                              output_dirs)
 
 
 def test_settings_from_environment():
@@ -81,6 +82,22 @@ def test_the_deepest_trajectory_reaches_the_sampler(fast_settings, sampler):
     steps = {depth: int(sample(_standard_normal(200), settings.with_(max_tree_depth=depth))["sample_stats"]["n_steps"].max())
              for depth in (3, 10)}
     assert steps[3] <= 2**3 - 1 < steps[10], steps
+
+
+def test_only_models_of_few_parameters_get_the_low_rank_mass_matrix(fast_settings):
+    """nutpie adapts a low-rank mass matrix up to LOW_RANK_MAX_PARAMETERS free parameters, counted on the sampling
+    scale (a ZeroSumNormal over n levels moves n - 1 numbers), and a diagonal one above; the sampler gets it and the
+    posterior names it. Settings without the low-rank matrix never get it."""
+    with pm.Model(coords={"respondent": range(LOW_RANK_MAX_PARAMETERS + 1)}) as model:
+        pm.HalfNormal("respondent_sd", 1.0)
+        pm.ZeroSumNormal("respondent_z", dims="respondent")
+    n = free_parameter_count(model)
+    assert n == LOW_RANK_MAX_PARAMETERS + 1
+    assert (fast_settings.mass_matrix(n), fast_settings.mass_matrix(n - 1)) == ("diag", "low_rank")
+    assert fast_settings.with_(low_rank_mass_matrix=False).mass_matrix(1) == "diag"
+    settings = fast_settings.with_(draws=50, tune=50, chains=1, nuts_sampler="nutpie")
+    assert sample(model, settings)["posterior"].attrs["mass_matrix"] == "diag"
+    assert sample(_standard_normal(3), settings)["posterior"].attrs["mass_matrix"] == "low_rank"
 
 
 def _normal_model():

@@ -50,6 +50,15 @@ _MODES = {
 #: seeds (ordinal: 1.0142, 1.0109) and 2 of 12 (Gaussian: 1.0122, 1.0138). Full mode draws 2,500 anyway.
 SLOW_MIXING_MIN_DRAWS = 2000
 
+#: The most free parameters for which nutpie adapts a low-rank mass matrix (SamplerSettings.mass_matrix); larger
+#: models, whose parameters are mostly sampled intercepts of respondents, get the diagonal one. Its cost grows with
+#: the parameters and it does not pay there (benchmarks/mass_matrix.py, 2026-11-29): notebook 07's regression (161
+#: parameters, 150 respondents) drew about 3x the ESS per second with the diagonal; the per-respondent SRP model
+#: of 900 respondents took 3.3x as long per draw with the low-rank one, for a tenth of respondent_sd's ESS (its
+#: slow tests, 4 x 4,000 draws, ran over an hour without finishing with it, 4 minutes without). The integrated
+#: SRP models (at most 40 parameters) keep it.
+LOW_RANK_MAX_PARAMETERS = 100
+
 _CACHE_MODES = {"on", "off", "refresh"}
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,7 +83,8 @@ class SamplerSettings:
     # nutpie only: adapt the mass matrix as a diagonal plus a low-rank correction, from draws and gradients
     # (nutpie's adaptation="low_rank"). The ordinal models' thresholds move together, and a diagonal
     # mass matrix cannot follow that: on the integrated SRP model it cut the leapfrog steps per draw from
-    # 20.5 to 12.6 at a higher ESS (notebook 02's fit, 4 x 1,000 draws).
+    # 20.5 to 12.6 at a higher ESS (notebook 02's fit, 4 x 1,000 draws). Only for models of at most
+    # LOW_RANK_MAX_PARAMETERS free parameters (`mass_matrix`).
     low_rank_mass_matrix: bool = True
     # The deepest trajectory, 2**depth - 1 leapfrog steps (nutpie's maxdepth, PyMC's max_treedepth; both
     # default to 10). nutpie applies it from the first tuning step on and has no separate early cap (PyMC's
@@ -115,10 +125,15 @@ class SamplerSettings:
     def is_fast(self) -> bool:
         return self.mode == "fast"
 
-    @property
-    def nutpie_options(self) -> dict:
-        """What nutpie.sample takes from these settings besides draws, chains and seed."""
-        return {"target_accept": self.target_accept, "adaptation": "low_rank" if self.low_rank_mass_matrix else "diag",
+    def mass_matrix(self, n_parameters: int) -> str:
+        """nutpie's mass-matrix adaptation for a model of `n_parameters` free parameters: "low_rank" where these
+        settings ask for it and the model is small enough to gain from it (LOW_RANK_MAX_PARAMETERS), else "diag"."""
+        return "low_rank" if self.low_rank_mass_matrix and n_parameters <= LOW_RANK_MAX_PARAMETERS else "diag"
+
+    def nutpie_options(self, n_parameters: int) -> dict:
+        """What nutpie.sample takes from these settings besides draws, chains and seed, for a model of
+        `n_parameters` free parameters."""
+        return {"target_accept": self.target_accept, "adaptation": self.mass_matrix(n_parameters),
                 "maxdepth": self.max_tree_depth}
 
 

@@ -59,6 +59,9 @@ def sample(
     Unchanged runs are served from the result cache when settings.cache allows (paradox.cache).
     """
 
+    options = _sampler_options(settings, model)
+    adaptation = options["nuts"].get("adaptation")  # nutpie's mass matrix (SamplerSettings.mass_matrix)
+
     def run() -> xr.DataTree:
         if settings.nuts_sampler == "nutpie":
             reusing_compiled_models()  # an unchanged model is compiled once per process (models.nutpie_memo)
@@ -73,18 +76,22 @@ def sample(
                 nuts_sampler=settings.nuts_sampler,
                 # Other samplers ignore init, and PyMC warns when one is given to them.
                 init=settings.init if settings.nuts_sampler == "pymc" else "auto",
-                **_sampler_options(settings),
+                **options,
                 var_names=var_names,
                 quiet=True,
                 progressbar=False,
                 compute_convergence_checks=False,
             )
             _check_complete(idata, settings)
+            if adaptation:
+                idata["posterior"].attrs["mass_matrix"] = adaptation
             if log_likelihood:
                 pm.compute_log_likelihood(idata, progressbar=False)
         return idata
 
     extra = {"var_names": var_names, "log_likelihood": log_likelihood}
+    if settings.low_rank_mass_matrix and adaptation == "diag":  # the model's size overrode the settings
+        extra["mass_matrix"] = adaptation
     return cached("posterior", model, settings, run, extra)
 
 
@@ -103,9 +110,15 @@ def _check_complete(idata: xr.DataTree, settings: SamplerSettings) -> None:
 PYMC_EARLY_MAX_TREE_DEPTH = 8
 
 
-def _sampler_options(settings: SamplerSettings) -> dict:
+def free_parameter_count(model: pm.Model) -> int:
+    """How many numbers NUTS moves: the size of every free variable on its sampling (transformed) scale."""
+    shapes = model.eval_rv_shapes()
+    return sum(int(np.prod(shapes[model.rvs_to_values[rv].name])) for rv in model.free_RVs)
+
+
+def _sampler_options(settings: SamplerSettings, model: pm.Model) -> dict:
     if settings.nuts_sampler == "nutpie":
-        options = settings.nutpie_options
+        options = settings.nutpie_options(free_parameter_count(model))
         return {"target_accept": options.pop("target_accept"), "nuts": options}
     # PyMC's NUTS: the same deepest trajectory, and its own early cap (first 200 tuning steps, depth 8) no deeper
     return {"target_accept": settings.target_accept,

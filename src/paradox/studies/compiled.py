@@ -64,7 +64,7 @@ def sample(model: pm.Model, settings: SamplerSettings, seed: int) -> Fitted:
     compiled, fresh = compiled_for(model)
     prepared = time.perf_counter()
     posterior = nutpie.sample(compiled, draws=settings.draws, tune=settings.tune, chains=settings.chains, cores=1,
-                              seed=seed, progress_bar=False, **settings.nutpie_options)
+                              seed=seed, progress_bar=False, **settings.nutpie_options(compiled.n_dim))
     return Fitted(posterior, fresh, prepared - start, time.perf_counter() - prepared)
 
 
