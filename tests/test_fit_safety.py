@@ -116,6 +116,27 @@ def test_weights_with_several_items_integrate_the_intercepts_out(tmp_path, capsy
     assert not prepared.regression.spec.respondent_intercept and prepared.cautions
 
 
+def test_the_intercepts_are_integrated_out_where_the_config_asks(tmp_path, capsys, no_sampling):
+    """`integrate_respondents: true` (flag --integrate-respondents) integrates an unweighted survey's intercepts
+    out: the same parameters, a likelihood over answer patterns instead of one intercept per respondent, and the
+    report says so. Refused, naming the key, where there is nothing to integrate or it cannot be done, and
+    `false` with weights (which need it)."""
+    frame = three_item_survey()
+    sampled = prepare(frame, CONFIG)
+    integrated = prepare(frame, {**CONFIG, "integrate_respondents": True})
+    assert not sampled.regression.spec.integrate_respondents and integrated.regression.spec.integrate_respondents
+    assert integrated.regression.parameters == sampled.regression.parameters
+    assert integrated.regression.n_patterns < len(frame) and "respondent_z" not in integrated.regression.model
+    assert any("integrate_respondents: true" in note for note in integrated.notes)
+    for config, message in [({"link": "probit"}, "logit link"), ({"items": ["q1"]}, "no respondent intercept"),
+                            ({"respondent_intercept": False}, "needs the ordinal model with its respondent")]:
+        err = refused(tmp_path, capsys, frame, {**CONFIG, "integrate_respondents": True, **config})
+        assert "key 'integrate_respondents'" in err and message in err, err
+    err = refused(tmp_path, capsys, weighted_three_item_survey(), {**CONFIG, "weight": "w"},
+                  "--no-integrate-respondents")
+    assert "key 'integrate_respondents'" in err and "need the intercepts integrated out" in err, err
+
+
 def test_a_weighted_survey_with_several_items_is_fitted_and_checked(tmp_path, fast_settings):
     """The whole run with weights and the intercepts integrated out: it converges, and its answer check draws
     from the survey written out (a respondent of weight w as w), so the observed shares are the weighted ones."""

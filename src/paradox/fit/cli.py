@@ -48,6 +48,9 @@ FLAGS = {
     "--respondent-intercept": ("respondent_intercept", {"action": "store_const", "const": True}),
     "--no-respondent-intercept": ("respondent_intercept", {"action": "store_const", "const": False,
                                                            "help": "sets `respondent_intercept: false`"}),
+    "--integrate-respondents": ("integrate_respondents", {"action": "store_const", "const": True}),
+    "--no-integrate-respondents": ("integrate_respondents", {"action": "store_const", "const": False,
+                                                             "help": "sets `integrate_respondents: false`"}),
     "--srp": ("srp", {"action": "store_const", "const": True}),
     "--prior": ("priors", {"metavar": "NAME=VALUE", "action": "append", "type": lambda text: _prior_flag(text),
                            "help": "set one prior, keeping the config's others; repeat for more. NAME is "

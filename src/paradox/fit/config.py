@@ -262,6 +262,12 @@ CONFIG_KEYS: dict[str, ConfigKey] = {
     "respondent_intercept": ConfigKey(_optional_flag, "ordinal: a random intercept per respondent. Default: on when "
                                       "a respondent gave several answers (else their answers would count as "
                                       "independent respondents); false switches it off, with a warning", "model"),
+    "integrate_respondents": ConfigKey(_optional_flag, "ordinal with a respondent intercept: integrate each "
+                                       "respondent's intercept out of the likelihood, which then sums over the counts "
+                                       "of identical answer patterns (the same posterior; its cost stops growing with "
+                                       "respondents), instead of sampling one per respondent. Logit link, predictors "
+                                       "constant within a respondent. Default: on with frequency weights (which need "
+                                       "it), off otherwise", "model"),
     "item_effects": ConfigKey(_flag, "ordinal with several items: an effect per item against the first "
                               "(default true)", "model"),
     "priors": ConfigKey(_priors, "prior scales of the regression: effect_sd, cutpoint_sd, group_sd (a grouping "
@@ -344,6 +350,7 @@ class AnalysisConfig:
     model: str = "ordinal"
     link: str = "logit"
     respondent_intercept: bool | None = None  # None: decided from the data (paradox.fit.run.respondent_intercept)
+    integrate_respondents: bool | None = None  # None: only where weights need it (paradox.fit.run.integrated_intercepts)
     item_effects: bool = True
     priors: Priors = field(default_factory=Priors)
     srp: bool = False
@@ -450,6 +457,10 @@ class AnalysisConfig:
             self.regression_spec()
         except ValueError as exc:
             fail("respondent_intercept", str(exc))
+        if self.integrate_respondents and (self.model != "ordinal" or self.respondent_intercept is False
+                                           or self.link != "logit"):
+            fail("integrate_respondents", "integrating the respondents' intercepts out needs the ordinal model with "
+                                          "its respondent intercept and the logit link")
         if self.respondent_intercept and self.weight and self.link != "logit":
             fail("weight", "frequency weights with a respondent intercept need the intercepts integrated out (a "
                            "weighted row stands for several respondents, each with their own intercept), and that "

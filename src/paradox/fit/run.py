@@ -73,7 +73,8 @@ def prepare(data, config) -> Prepared:
     design = load_srp_design(config)  # before the data: a within-subject design changes how they are read
     survey = read_survey(data, config, design)
     intercept, notes, cautions = respondent_intercept(config, survey)
-    integrate = intercept and bool(survey.spec.weight)  # weights need the intercepts integrated out
+    integrate, note = integrated_intercepts(config, survey, intercept)
+    notes += note
     implied = implied_spread(survey)
     regression_scales, note = resolved_regression_priors(config, survey, implied)
     notes.append(note)
@@ -209,20 +210,44 @@ def respondent_intercept(config: AnalysisConfig, survey: Survey) -> tuple[bool, 
            else "the default, because respondents gave several answers")
     note = (f"Respondent intercept: on ({how}; up to {per_respondent} answers per respondent), so a respondent's "
             "answers are not counted as independent.")
-    if survey.spec.weight:
-        # A weighted row stands for several respondents, each with their own intercept: integrated out, a weight
-        # counts its respondent's answer pattern that often; sampled, it cannot.
-        refused = integration_refused(survey, config.regression_spec(True))
-        if refused:
-            raise ConfigError(f"respondents gave up to {per_respondent} answers, which needs a respondent intercept; "
-                              "with frequency weights it must be integrated out of the likelihood, which this survey "
-                              f"does not allow ({refused}). Give one row per respondent without `weight`, or set "
-                              "`respondent_intercept: false` to treat every answer as independent (intervals then "
-                              "too narrow)", source=config.source, key="respondent_intercept")
-        note += (" With frequency weights the intercepts are integrated out of the likelihood, where a respondent "
-                 "of weight w counts as w respondents who answered alike; the answer check draws from the survey "
-                 "written out so.")
     return True, [note], []
+
+
+def integrated_intercepts(config: AnalysisConfig, survey: Survey, intercept: bool) -> tuple[bool, list[str]]:
+    """Whether the respondents' intercepts are integrated out of the likelihood (`integrate_respondents`), with the
+    report's note. Frequency weights need it: a weighted row stands for several respondents, each with their own
+    intercept; integrated out, a weight counts its respondent's answer pattern that often, sampled it cannot.
+    Otherwise only where the config asks: the same posterior, at a cost that stops growing with respondents."""
+    if not intercept:
+        if config.integrate_respondents:
+            raise ConfigError("there is no respondent intercept to integrate out (each respondent gave one answer)",
+                              source=config.source, key="integrate_respondents")
+        return False, []
+    weighted = bool(survey.spec.weight)
+    if weighted and config.integrate_respondents is False:
+        raise ConfigError("frequency weights with a respondent intercept need the intercepts integrated out (a "
+                          "weighted row stands for several respondents, each with their own intercept)",
+                          source=config.source, key="integrate_respondents")
+    if not (weighted or config.integrate_respondents):
+        return False, []
+    refused = integration_refused(survey, config.regression_spec(True))
+    if refused and config.integrate_respondents and not weighted:
+        raise ConfigError(f"the respondents' intercepts cannot be integrated out of this survey's likelihood: {refused}",
+                          source=config.source, key="integrate_respondents")
+    if refused:
+        per_respondent = int(survey.answers.groupby("respondent", observed=True).size().max())
+        raise ConfigError(f"respondents gave up to {per_respondent} answers, which needs a respondent intercept; "
+                          "with frequency weights it must be integrated out of the likelihood, which this survey "
+                          f"does not allow ({refused}). Give one row per respondent without `weight`, or set "
+                          "`respondent_intercept: false` to treat every answer as independent (intervals then "
+                          "too narrow)", source=config.source, key="respondent_intercept")
+    if weighted:
+        return True, ["With frequency weights the respondents' intercepts are integrated out of the likelihood, where "
+                      "a respondent of weight w counts as w respondents who answered alike; the answer check draws "
+                      "from the survey written out so."]
+    return True, ["The respondents' intercepts are integrated out of the likelihood (integrate_respondents: true), "
+                  "which sums over the counts of identical answer patterns: the same posterior as sampling one "
+                  "intercept per respondent; the answer check draws new respondents' intercepts afresh."]
 
 
 def fit_survey(data, config, settings: SamplerSettings | None = None) -> FitResult:
