@@ -29,7 +29,8 @@ N_PER_CELL = 30
 #: A short run: plumbing, not posterior numbers.
 QUICK = ["--draws", "300", "--tune", "300", "--chains", "2"]
 #: The methods each layout's verdict table holds (within subject, Welch's independent-groups test does not apply).
-METHODS = {"shared_control": {"ordinal", "welch"}, "factorial": {"ordinal", "welch"}, "within_subject": {"ordinal"}}
+METHODS = {"shared_control": {"ordinal", "gaussian", "welch"}, "factorial": {"ordinal", "gaussian", "welch"},
+           "within_subject": {"ordinal"}}
 
 
 def example(tmp_path, layout: str, n: int = N_PER_CELL) -> tuple[pd.DataFrame, dict]:
@@ -71,7 +72,8 @@ def fitted(tmp_path, capsys, layout, covariate: bool = False):
     report = (out / "report.md").read_text()
     assert f"layout: {layout}" in report and "design.yaml" in report
     if covariate:
-        assert set(zip(verdicts["method"], verdicts["adjusted_for"])) == {("ordinal", "age"), ("welch", "none")}
+        assert set(zip(verdicts["method"], verdicts["adjusted_for"])) == {("ordinal", "age"), ("gaussian", "none"),
+                                                                          ("welch", "none")}
         assert "the ordinal model adjusts for age" in report and "| SRP ordinal | age | Normal(0, " in report
     return verdicts
 

@@ -24,7 +24,8 @@ from paradox.simulate import simulate_survey
 
 EXAMPLES = DATA_DIR / "design" / "examples"
 LAYOUTS = ("shared_control", "factorial", "within_subject")
-#: The verdicts the simulated effects imply (every probability behind them beyond 0.99 at these sizes).
+#: The verdicts the simulated effects imply (every probability behind them beyond 0.99 at these sizes, for the
+#: ordinal, Gaussian and Welch alike: 2026-11-29, fast mode).
 EXPECTED = {
     "shared_control": {"H1": "claim holds", "H3": "no paradox"},
     "factorial": {"H1": "claim holds", "R1": "claim holds"},
@@ -114,6 +115,39 @@ def test_within_subject_layout_refuses_to_integrate_the_intercepts():
         srp.cell_model(survey, design, integrate_respondents=True)
 
 
+@pytest.mark.parametrize("layout", ["shared_control", "factorial"])
+def test_the_gaussian_cell_model_is_the_raw_scale_means_likelihood_with_each_cell_once(layout):
+    """srp.gaussian_cell_model from each named cell's n, mean and SD: one row per cell (a shared control once, not
+    once per experiment), and the log likelihood differs from that of the respondents' raw scale means, Normal(cell
+    mean, cell SD), by a constant: the same posterior. Each hypothesis's effect is its cells' difference of means."""
+    import numpy as np
+    from scipy import stats
+
+    from paradox.models.sampling import FORWARD_MODE
+
+    design, survey = example(layout)
+    model = srp.gaussian_cell_model(survey, design)
+    cells = list(model.coords["cell"])
+    assert sorted(cells) == sorted(design.cells) and model["observed_mean"].eval().shape == (len(cells),)
+    loglik = model.compile_fn(model.logp(vars=model.observed_RVs), point_fn=True, mode=FORWARD_MODE)
+    constrained = model.compile_fn(model.unobserved_value_vars, point_fn=True, mode=FORWARD_MODE)
+    names = [v.name for v in model.unobserved_value_vars]
+    means = survey.answers.groupby("respondent", observed=True).agg(cell=("cell", "first"), y=("answer", "mean"))
+    cell_index = means["cell"].astype(str).map({c: i for i, c in enumerate(cells)}).to_numpy()
+    rng = np.random.default_rng(3)
+    gaps = []
+    for _ in range(3):
+        point = {k: v + rng.normal(0, 0.3, size=np.shape(v)) for k, v in model.initial_point().items()}
+        values = dict(zip(names, constrained(point)))
+        mu, sigma, effect = values["cell_mean"], values["cell_sd"], values["recovery_effect"]
+        raw = stats.norm.logpdf(means["y"].to_numpy(), mu[cell_index], sigma[cell_index]).sum()
+        gaps.append(loglik(point) - raw)
+        for e, experiment in enumerate(design.experiments):
+            control, favourable, unfavourable = (cells.index(c) for c in experiment.cells)
+            assert effect[e] == pytest.approx([mu[favourable] - mu[control], mu[unfavourable] - mu[control]])
+    assert np.ptp(gaps) < 1e-8 * abs(gaps[0]) + 1e-8, gaps
+
+
 @pytest.fixture(scope="module")
 def layout_fits(fast_settings):
     """One fit per layout, on first use."""
@@ -131,10 +165,11 @@ def test_worked_example_gives_the_verdict_table_of_the_same_shape(layout_fits, l
     design, result = layout_fits[layout]
     committed = pd.read_csv(RESULTS_DIR / "verdicts.csv")
     assert list(result.verdicts.columns) == list(committed.columns)
-    ordinal = result.verdicts[result.verdicts["method"] == "ordinal"].set_index("hypothesis")
-    assert ordinal["verdict"].to_dict() == EXPECTED[layout]
     methods = set(result.verdicts["method"])
-    assert methods == ({"ordinal"} if layout == "within_subject" else {"ordinal", "welch"})
+    assert methods == ({"ordinal"} if layout == "within_subject" else {"ordinal", "gaussian", "welch"})
+    for method in methods:  # every method reaches the verdicts the simulated effects imply
+        verdicts = result.verdicts[result.verdicts["method"] == method].set_index("hypothesis")
+        assert verdicts["verdict"].to_dict() == EXPECTED[layout], method
     assert {"latent (logit)", "top-two-box (probability)"} == set(result.tests["scale"])
 
 

@@ -304,7 +304,7 @@ def analyse_srp(
     if not adjust:
         survey = srp.without_adjustments(survey)
     if design.named_cells:
-        return analyse_layout(survey, settings, design, priors=priors, check=check)
+        return analyse_layout(survey, settings, design, priors=priors, gaussian_priors=gaussian_priors, check=check)
     converged = assert_converged if check else convergence_report
     model = srp.ordinal_model(survey, priors=priors, pooled=pooled, integrate_respondents=integrate_respondents)
     idata = sample(model, settings_for(model, settings))
@@ -323,24 +323,30 @@ def analyse_srp(
 
 
 def analyse_layout(survey: Survey, settings: SamplerSettings, design: Design, *,
-                   priors: srp.OrdinalPriors = srp.OrdinalPriors(), check: bool = True) -> SRPResult:
+                   priors: srp.OrdinalPriors = srp.OrdinalPriors(), gaussian_priors: srp.GaussianPriors | None = None,
+                   check: bool = True) -> SRPResult:
     """The SRP test of a named-cell layout (design.layout: shared_control, factorial, within_subject): the
     cell model (srp.cell_model), each hypothesis a contrast of its cells (favourable or unfavourable cell minus
     the control), judged as in analyse_srp, in a verdict table of the same shape. Methods: the ordinal model,
-    and Welch's tests between subjects (each test on its own three cells). No Gaussian model here: a shared
-    control would count once per experiment in its joint model, and within subject its cells are not
-    independent groups. The within-subject model samples every respondent's intercept: slowly mixing
-    (SamplerSettings.for_slow_mixing)."""
+    and between subjects the Gaussian cell model of scale means (srp.gaussian_cell_model: each cell once, so a
+    shared control is not counted twice) and Welch's tests (each test on its own three cells). Within subject
+    the cells are not independent groups, so the ordinal model alone, which samples every respondent's intercept:
+    slowly mixing (SamplerSettings.for_slow_mixing)."""
     converged = assert_converged if check else convergence_report
     model = srp.cell_model(survey, design, priors=priors)
     within = bool(survey.spec.within_respondent)
     idata = sample(model, settings.for_slow_mixing() if within else settings)
     report = converged(idata)
     tables = [method_verdicts(idata["posterior"]["recovery_effect"], design, "ordinal")]
+    gaussian_idata = gaussian_report = None
     if not within:
+        gaussian_idata = sample(srp.gaussian_cell_model(survey, design, gaussian_priors), settings)
+        gaussian_report = converged(gaussian_idata)
+        tables.append(method_verdicts(gaussian_idata["posterior"]["recovery_effect"], design, "gaussian"))
         tables.append(welch_verdicts(srp.welch_tests(srp.layout_cell_statistics(survey, design)), design))
     return SRPResult(model=model, idata=idata, tests=paradox_tests(idata),
-                     verdicts=_with_adjustments(verdict_table(*tables), survey), convergence=report)
+                     verdicts=_with_adjustments(verdict_table(*tables), survey), convergence=report,
+                     gaussian_idata=gaussian_idata, gaussian_convergence=gaussian_report)
 
 
 def _with_adjustments(table: pd.DataFrame, survey: Survey) -> pd.DataFrame:

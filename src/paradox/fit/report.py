@@ -50,7 +50,9 @@ def report(result: FitResult) -> str:
         if design.named_cells:
             methods = ("the cell model (paradox.models.srp.cell_model: ordinal, each hypothesis a contrast of its "
                        "cells against its control)" + ("" if design.layout == "within_subject" else
-                                                       " and Welch's tests on each hypothesis's three cells"))
+                                                       ", the Gaussian cell model of scale means (gaussian_cell_model, "
+                                                       "each cell once) and Welch's tests on each hypothesis's three "
+                                                       "cells"))
         else:
             methods = "the hierarchical SRP models (paradox.models.srp: ordinal, and Gaussian on scale means) and Welch's tests"
         lines += ["## Service recovery paradox", "",

@@ -58,7 +58,7 @@ class FitResult:
             bool(report["passed"].all()) for _, report in self.srp_convergence())
 
     def srp_convergence(self) -> list[tuple[str, pd.DataFrame]]:
-        """(model name, convergence report) of each fitted SRP model (a named-cell layout has no Gaussian one)."""
+        """(model name, convergence report) of each fitted SRP model (within subject there is no Gaussian one)."""
         if self.srp is None:
             return []
         reports = [("SRP ordinal model", self.srp.convergence), ("SRP Gaussian model", self.srp.gaussian_convergence)]

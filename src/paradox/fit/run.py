@@ -278,7 +278,7 @@ def fit_survey(data, config, settings: SamplerSettings | None = None) -> FitResu
                     if config.srp_other_predictors == "adjust" else {})
         fits.append(("SRP ordinal", srp_result.idata, srp_priors(prepared.srp_priors, is_pooled(srp_result.model),
                                                                  adjusted)))
-        if srp_result.gaussian_idata is not None:  # the separate layout's Gaussian model
+        if srp_result.gaussian_idata is not None:  # none within subject
             fits.append(("SRP Gaussian", srp_result.gaussian_idata,
                          srp_gaussian_priors(prepared.srp_gaussian_priors,
                                              POOLING_SPREAD in srp_result.gaussian_idata["posterior"],

@@ -531,15 +531,24 @@ def cell_model(survey: Survey, design: Design, priors: OrdinalPriors = OrdinalPr
     return model
 
 
+def named_cell_statistics(survey: Survey) -> pd.DataFrame:
+    """n, mean and SD of the respondents' scale means per named cell (index: cell), frequency-weighted as
+    cell_statistics: a named-cell layout between subjects, each cell once however many experiments use it."""
+    if survey.spec.within_respondent:
+        raise ValueError("cell statistics of independent groups; in a within-subject layout the cells are not")
+    means = survey.answers.groupby("respondent", observed=True, sort=False).agg(
+        cell=(CELL, "first"), scale_mean=("answer", "mean")).reset_index()
+    return _scale_mean_statistics(survey, means, [CELL]).reset_index().set_index(CELL)
+
+
 def layout_cell_statistics(survey: Survey, design: Design) -> pd.DataFrame:
     """cell_statistics of a named-cell layout in the separate layout's form (experiment, cell in CELLS, n, mean,
     sd): each experiment's control, favourable and unfavourable cell, so that welch_tests applies. A shared
-    control appears under each experiment that uses it (right for one test at a time, not for a joint model)."""
+    control appears under each experiment that uses it (right for one test at a time, not for a joint model:
+    gaussian_cell_model counts it once)."""
     if survey.spec.within_respondent:
         raise ValueError("Welch's test compares independent groups; in a within-subject layout they are not")
-    means = survey.answers.groupby("respondent", observed=True, sort=False).agg(
-        cell=(CELL, "first"), scale_mean=("answer", "mean")).reset_index()
-    means = _scale_mean_statistics(survey, means, [CELL]).reset_index().set_index(CELL)
+    means = named_cell_statistics(survey)
     rows = []
     for e in design.experiments:
         if set(e.cells) <= set(means.index):
@@ -640,6 +649,43 @@ def gaussian_model(
             e, c = index(raw)
             model.add_coord("respondent", raw["respondent"].astype(str).to_numpy())
             pm.Normal("scale_mean", mu[e, c], sigma[e, c], observed=raw["scale_mean"].to_numpy(), dims="respondent")
+    return model
+
+
+def gaussian_cell_model(survey: Survey, design: Design, priors: GaussianPriors | None = None) -> pm.Model:
+    """Normal model of respondents' scale means in a named-cell layout between subjects (shared control, factorial):
+    a mean and an SD per named cell, from each cell's n, mean and SD (named_cell_statistics; the exact likelihood
+    of gaussian_model), so a shared control counts once, not once per experiment that uses it.
+
+    The reference cell (the first experiment's control) has mean ~ Normal(baseline_mean, baseline_sd); every other
+    cell its mean plus N(0, effect_sd), so each delta against that control has gaussian_model's effect prior. No
+    pooling: in these layouts experiments share cells. Deterministics as cell_model's, in scale points:
+    recovery_effect (experiment, recovery_level) = mean[the level's cell] - mean[control], experiment_baseline =
+    mean[control]. priors: by default GaussianPriors' defaults scaled to the design's answer scale."""
+    if not design.named_cells:
+        raise ValueError("the separate layout (one control per experiment) is gaussian_model's")
+    check_controls(survey, design)
+    priors = GaussianPriors().for_scale(design.scale_points) if priors is None else priors
+    table = named_cell_statistics(counted_respondents(survey))
+    experiments = [e for e in design.experiments if set(e.cells) <= set(table.index)]
+    reference = experiments[0].control_cell
+    cells = [reference, *[c for c in design.cells if c in table.index and c != reference]]
+    table = table.loc[cells]
+    position = {c: i for i, c in enumerate(cells)}
+    roles = np.array([[position[c] for c in e.cells] for e in experiments])  # (experiment, control/fav/unfav)
+    baseline_mean = priors.baseline_mean if priors.baseline_mean is not None else (1 + design.scale_points) / 2
+    coords = {"cell": cells, "free_cell": cells[1:], "experiment": [e.moderator for e in experiments],
+              "recovery_level": list(LEVELS)}
+    n, mean, sd = (table[k].to_numpy(dtype=float) for k in ("n", "mean", "sd"))
+    with pm.Model(coords=coords) as model:
+        base = pm.Normal("baseline_mean", baseline_mean, priors.baseline_sd)  # the reference cell's mean
+        free = pm.Normal("cell_effect_free", 0.0, priors.effect_sd, dims="free_cell")
+        mu = pm.Deterministic("cell_mean", base + pt.concatenate([pt.zeros(1), free]), dims="cell")
+        pm.Deterministic("experiment_baseline", mu[roles[:, 0]], dims="experiment")
+        pm.Deterministic("recovery_effect", mu[roles[:, 1:]] - mu[roles[:, :1]], dims=("experiment", "recovery_level"))
+        sigma = pm.HalfNormal("cell_sd", priors.sigma_scale, dims="cell")
+        pm.Normal("observed_mean", mu, sigma / np.sqrt(n), observed=mean, dims="cell")
+        pm.Gamma("observed_variance", alpha=(n - 1) / 2, beta=(n - 1) / (2 * sigma**2), observed=sd**2, dims="cell")
     return model
 
 
