@@ -15,6 +15,7 @@ from paradox.cli import main
 from paradox.data import load_survey
 from paradox.errors import EXIT_BAD_INPUT
 from paradox.settings import ROOT
+from paradox.simulate import DEFAULT_OUTPUT
 
 HOUSING = ROOT / "data" / "reference" / "housing.csv"
 HOUSING_CONFIG = ROOT / "data" / "examples" / "housing.yaml"
@@ -362,3 +363,20 @@ def test_a_within_respondent_effect_is_recovered(fast_settings):
     result = fit_survey(_before_after(200, effect=1.0), load_config(None, WITHIN), fast_settings)
     row = result.summary.set_index("parameter").loc["time[after]"]
     assert abs(row["mean"] - 1.0) < 3 * row["sd"], row
+
+
+def test_a_pooled_block_from_the_config_enters_the_regression_and_its_prior_table():
+    """`pooled: [cell|experiment]`: the regression's cell effects vary across experiments, partially pooled; the
+    prior table holds the block's mean, spread and effects, as the SRP model's; a factor the config lacks is refused
+    naming the key."""
+    from paradox.fit.priors import regression_priors
+
+    config = {"respondent": "respondent_id", "items": ["sat_1", "sat_2", "sat_3"], "scale": [1, 7],
+              "factors": {"experiment": None, "cell": None}, "pooled": ["cell|experiment"]}
+    prepared = prepare(DEFAULT_OUTPUT, config)
+    assert prepared.regression.spec.pooled == (("cell", "experiment"),)
+    assert load_config(None, config).as_dict()["pooled"] == ["cell|experiment"]
+    priors = regression_priors(prepared.regression)
+    assert {"cell|experiment_mean", "cell|experiment_tau", "cell|experiment"} <= set(priors.variables)
+    with pytest.raises(ConfigError, match="key 'pooled': cell\\|shop: shop is not among the config's factors"):
+        load_config(None, {**config, "pooled": "cell|shop"})

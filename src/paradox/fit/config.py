@@ -92,20 +92,29 @@ def _factors(value) -> dict[str, tuple[str, ...] | None]:
     return {str(k): (None if v is None else _texts(v)) for k, v in value.items()}
 
 
-def _interactions(value) -> tuple[tuple[str, str], ...]:
-    """Pairs of factors, as "a:b" (a list of them, or comma-separated on the command line) or [a, b]."""
-    if value is None:
-        return ()
-    pairs = []
-    for entry in _entries(value, "a list of factor pairs such as [severity:recovery]"):
-        pair = entry.split(":") if isinstance(entry, str) else entry
-        if not isinstance(pair, (list, tuple)) or len(pair) != 2 or not all(str(f).strip() for f in pair):
-            raise ValueError(f"an interaction is two factors, as a:b or [a, b], not {entry!r}")
-        pair = tuple(str(f).strip() for f in pair)
-        if pair in pairs or pair[::-1] in pairs:
-            raise ValueError(f"the interaction {pair[0]}:{pair[1]} is listed twice")
-        pairs.append(pair)
-    return tuple(pairs)
+def _factor_pairs(separator: str, what: str, example: str):
+    """A parser of pairs of factors, as "a<separator>b" (a list of them, or comma-separated on the command line)
+    or [a, b]; `what` names one pair in messages."""
+
+    def parse(value) -> tuple[tuple[str, str], ...]:
+        if value is None:
+            return ()
+        pairs = []
+        for entry in _entries(value, f"a list of factor pairs such as [{example}]"):
+            pair = entry.split(separator) if isinstance(entry, str) else entry
+            if not isinstance(pair, (list, tuple)) or len(pair) != 2 or not all(str(f).strip() for f in pair):
+                raise ValueError(f"{what} is two factors, as a{separator}b or [a, b], not {entry!r}")
+            pair = tuple(str(f).strip() for f in pair)
+            if pair in pairs or pair[::-1] in pairs:
+                raise ValueError(f"{what} {pair[0]}{separator}{pair[1]} is listed twice")
+            pairs.append(pair)
+        return tuple(pairs)
+
+    return parse
+
+
+_interactions = _factor_pairs(":", "an interaction", "severity:recovery")
+_pooled = _factor_pairs("|", "a pooled block", "cell|experiment")
 
 
 def _scale(value) -> tuple[int, int] | None:
@@ -249,6 +258,10 @@ CONFIG_KEYS: dict[str, ConfigKey] = {
     "interactions": ConfigKey(_interactions, "pairs of factors whose interaction enters the regression beside their "
                               "main effects (R's a:b), e.g. [severity:recovery]: one effect per pair of non-baseline "
                               "levels. The SRP verdicts' models are not changed by it", "model"),
+    "pooled": ConfigKey(_pooled, "pairs of factors a|b whose first factor's effects vary across the second's levels, "
+                        "partially pooled (a mean per level and one spread, as the SRP model's recovery effects across "
+                        "experiments), e.g. [cell|experiment]; in place of a's main effect. The SRP verdicts' models "
+                        "are not changed by it", "model"),
     "group": ConfigKey(_optional_text, "column of a grouping (e.g. store, class): adds a random intercept per group",
                        "data"),
     "weight": ConfigKey(_optional_text, "frequency-weight column: each row stands for that many respondents "
@@ -271,8 +284,9 @@ CONFIG_KEYS: dict[str, ConfigKey] = {
     "item_effects": ConfigKey(_flag, "ordinal with several items: an effect per item against the first "
                               "(default true)", "model"),
     "priors": ConfigKey(_priors, "prior scales of the regression: effect_sd, cutpoint_sd, group_sd (a grouping "
-                        "column's intercepts), respondent_sd, intercept_sd, sigma_sd; an ordinal model's not given are "
-                        "scaled to the respondents' spread the items imply, as srp_priors (README, Priors)", "model"),
+                        "column's intercepts), respondent_sd, intercept_sd, sigma_sd, effect_spread (a pooled "
+                        "block's spread); an ordinal model's not given are scaled to the respondents' spread the "
+                        "items imply, as srp_priors (README, Priors)", "model"),
     "srp_priors": ConfigKey(_srp_priors, "with srp: prior scales of the SRP ordinal model, on the logit scale; "
                             "those not given are scaled to the respondents' spread the items imply (README, SRP "
                             "priors); defaults for a spread of 3.2 logits: "
@@ -342,6 +356,7 @@ class AnalysisConfig:
     factors: dict[str, tuple[str, ...] | None] = field(default_factory=dict)
     covariates: tuple[str, ...] = ()
     interactions: tuple[tuple[str, str], ...] = ()
+    pooled: tuple[tuple[str, str], ...] = ()
     within_respondent: tuple[str, ...] = ()
     group: str | None = None
     weight: str | None = None
@@ -449,6 +464,10 @@ class AnalysisConfig:
             if missing or a == b:
                 fail("interactions", f"{a}:{b}: " + (f"{', '.join(missing)} is not among the config's factors"
                                                      if missing else "a factor cannot interact with itself"))
+        for a, b in self.pooled:
+            missing = [f for f in (a, b) if f not in self.factors]
+            if missing:
+                fail("pooled", f"{a}|{b}: {', '.join(missing)} is not among the config's factors")
         try:
             self.survey_spec()
         except ValueError as exc:
@@ -488,8 +507,8 @@ class AnalysisConfig:
                 continue
             if value == getattr(defaults, key):
                 continue
-            if key == "interactions":
-                value = [f"{a}:{b}" for a, b in value]
+            if key in ("interactions", "pooled"):
+                value = [f"{a}{':' if key == 'interactions' else '|'}{b}" for a, b in value]
             elif isinstance(value, (Priors, OrdinalPriors, GaussianPriors)):
                 value = {k: v for k, v in dataclasses.asdict(value).items() if v is not None}
             elif isinstance(value, tuple):
@@ -516,7 +535,8 @@ class AnalysisConfig:
             respondent_intercept = bool(self.respondent_intercept)
         return RegressionSpec(family=self.model, link=self.link, respondent_intercept=respondent_intercept,
                               item_effects=self.item_effects, priors=priors or self.priors,
-                              interactions=self.interactions, integrate_respondents=integrate_respondents)
+                              interactions=self.interactions, integrate_respondents=integrate_respondents,
+                              pooled=self.pooled)
 
     def sampler_settings(self, base: SamplerSettings | None = None) -> SamplerSettings:
         """The run settings: `base` (default: the PARADOX_* environment), overridden by this config."""

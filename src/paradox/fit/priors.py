@@ -45,7 +45,12 @@ def regression_priors(regression: RegressionModel) -> PriorTable:
     """The priors of the regression (paradox.models.regression), as it was built with them."""
     family = regression.spec.family
     p = regression.spec.priors.resolved(family, regression.survey.spec.scale)
-    table = {term.name: (f"Normal(0, {p.effect_sd:.4g})", p.effect_sd) for term in regression.terms}
+    table = {}
+    for term in regression.terms:
+        if term.is_pooled:  # as the SRP model's pooled recovery effects
+            table.update(_recovery_effect_priors(p.effect_sd, p.effect_spread, True, term.name))
+        else:
+            table[term.name] = (f"Normal(0, {p.effect_sd:.4g})", p.effect_sd)
     if family == "ordinal":
         # Its prior applies at the average predictors; the reported cutpoints are at the baselines.
         table["cutpoints"] = (f"Normal(0, {p.cutpoint_sd:.4g}), ordered", p.cutpoint_sd)
@@ -78,12 +83,14 @@ def srp_gaussian_priors(priors: GaussianPriors, pooled: bool, scale_points: int)
     return PriorTable({**table, **_recovery_effect_priors(priors.effect_sd, priors.effect_spread, pooled)})
 
 
-def _recovery_effect_priors(effect_sd: float, effect_spread: float, pooled: bool) -> dict[str, tuple[str, float]]:
+def _recovery_effect_priors(effect_sd: float, effect_spread: float, pooled: bool,
+                            name: str = "recovery_effect") -> dict[str, tuple[str, float]]:
+    """The priors of a block of effects `name` (ordinal.partially_pooled), pooled or not."""
     if not pooled:
-        return {"recovery_effect": (f"Normal(0, {effect_sd:.4g})", effect_sd)}
-    return {"recovery_effect_mean": (f"Normal(0, {effect_sd:.4g})", effect_sd),
-            "recovery_effect_tau": (f"HalfNormal({effect_spread:.4g})", effect_spread * HALF_NORMAL_SD),
-            "recovery_effect": ("mean + tau z, from the two above", float(np.hypot(effect_sd, effect_spread)))}
+        return {name: (f"Normal(0, {effect_sd:.4g})", effect_sd)}
+    return {f"{name}_mean": (f"Normal(0, {effect_sd:.4g})", effect_sd),
+            f"{name}_tau": (f"HalfNormal({effect_spread:.4g})", effect_spread * HALF_NORMAL_SD),
+            name: ("mean + tau z, from the two above", float(np.hypot(effect_sd, effect_spread)))}
 
 
 def prior_check(fits: list[tuple[str, xr.DataTree, PriorTable]]) -> tuple[pd.DataFrame, list[str]]:

@@ -13,7 +13,10 @@ A grouping column adds a random intercept per group, `group[name]`, with sd `gro
 (non-centred, and summing to zero over the groups so that the cutpoints carry the overall
 level); `respondent_intercept` does the same per respondent (sd `respondent_sd`). An interaction of two factors
 (`RegressionSpec.interactions`, as R's a:b beside a + b) adds one effect per pair of non-baseline
-levels, named `a:b[level_a:level_b]` (R's treatment coding, so it matches `clm(y ~ a * b)`).
+levels, named `a:b[level_a:level_b]` (R's treatment coding, so it matches `clm(y ~ a * b)`). A pooled block
+(`RegressionSpec.pooled`, a|b) lets factor a's effects vary across the levels of factor b, partially pooled:
+`a|b[level_b, level_a]` = `a|b_mean[level_a]` + `a|b_tau` z, in place of a's main effect (b keeps its own), as the
+SRP model's recovery effects vary across experiments.
 
 Gaussian: each respondent's mean answer over the items they answered, normal around
 intercept + effects, with residual sd `sigma`.
@@ -58,10 +61,11 @@ class Priors:
 
     ordinal (logit units), set for respondents spread by ordinal.DEFAULT_RESPONDENT_SPREAD logits: effects and
     slopes Normal(0, 2.5) (a slope per unit of its covariate), cutpoints Normal(0, 5), the sd of a grouping
-    column's intercepts HalfNormal(1), of the respondents' HalfNormal(3) (as the SRP model's); `resolved` scales
-    them to another spread (ordinal.scaled_prior);
+    column's intercepts HalfNormal(1), of the respondents' HalfNormal(3) and a pooled block's spread HalfNormal(1)
+    (as the SRP model's); `resolved` scales them to another spread (ordinal.scaled_prior);
     gaussian, on a scale from lo to hi with range R = hi - lo: intercept
-    Normal((lo + hi) / 2, R), effects Normal(0, R / 2), sigma and sds HalfNormal(R / 2).
+    Normal((lo + hi) / 2, R), effects Normal(0, R / 2), sigma and sds HalfNormal(R / 2), a pooled block's spread
+    HalfNormal(R / 12) (0.5 points on a 1..7 scale, as the SRP Gaussian model's).
     """
 
     effect_sd: float | None = None
@@ -70,12 +74,13 @@ class Priors:
     respondent_sd: float | None = None
     intercept_sd: float | None = None
     sigma_sd: float | None = None
+    effect_spread: float | None = None  # a pooled block's tau (RegressionSpec.pooled)
 
     def resolved(self, family: str, scale: tuple[int, int], respondent_spread: float | None = None) -> "Priors":
         """Every scale set: those given kept, the others the family's defaults; an ordinal model's scaled to
         `respondent_spread` (logits) when given."""
         if family == "ordinal":
-            latent = {"effect_sd": 2.5, "cutpoint_sd": 5.0, "group_sd": 1.0, "respondent_sd": 3.0}
+            latent = {"effect_sd": 2.5, "cutpoint_sd": 5.0, "group_sd": 1.0, "respondent_sd": 3.0, "effect_spread": 1.0}
             if respondent_spread is not None:
                 latent = {k: ordinal.scaled_prior(v, respondent_spread) for k, v in latent.items()}
             defaults = {**latent, "intercept_sd": None, "sigma_sd": None}
@@ -83,7 +88,7 @@ class Priors:
             r = float(scale[1] - scale[0])
             # no cutpoints; one scale mean per respondent, so no respondent intercept
             defaults = {"effect_sd": r / 2, "cutpoint_sd": None, "group_sd": r / 2, "respondent_sd": None,
-                        "intercept_sd": r, "sigma_sd": r / 2}
+                        "intercept_sd": r, "sigma_sd": r / 2, "effect_spread": r / 12}
         return Priors(**{k: (getattr(self, k) if getattr(self, k) is not None else v) for k, v in defaults.items()})
 
     def given(self) -> tuple[str, ...]:
@@ -105,6 +110,8 @@ class RegressionSpec:
     #: Integrate the respondents' intercepts out of the likelihood instead of sampling them (`respondent_intercept`,
     #: logit link, predictors constant within a respondent: see `integration_refused`).
     integrate_respondents: bool = False
+    #: Pairs of factors (a, b): a's effects vary across b's levels, partially pooled (a|b; see the module docstring).
+    pooled: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self):
         if self.family not in FAMILIES:
@@ -174,6 +181,18 @@ def model_terms(survey: Survey, spec: RegressionSpec) -> tuple[Term, ...]:
             terms.append(Term(name, levels))
     terms += [Term(name) for name in survey.spec.covariates]
     factors = {t.name: t for t in terms if t.is_factor and t.name != "item"}
+    for a, b in spec.pooled:
+        missing = [f for f in (a, b) if f not in factors]
+        if missing or a == b or any(a in pair for pair in spec.interactions):
+            raise ValueError(f"pooled {a}|{b}: " + (
+                f"{', '.join(missing)} is not a factor of the model (with more than one level)" if missing else
+                "a factor cannot vary across itself" if a == b else
+                f"{a} also enters an interaction; its effects already differ by the levels of {b}"))
+        if sum(pair[0] == a for pair in spec.pooled) > 1:
+            raise ValueError(f"pooled {a}|{b}: {a}'s effects can vary across one factor")
+        # a's effects in each level of b replace a's main effect; b keeps its own (the groups' baselines)
+        terms = [t for t in terms if t.name != a]
+        terms.append(Term(f"{a}|{b}", factors[a].levels, components=(a, b), groups=factors[b].levels))
     for a, b in spec.interactions:
         missing = [f for f in (a, b) if f not in factors]
         if missing or a == b:
@@ -273,7 +292,9 @@ def integration_refused(survey: Survey, spec: RegressionSpec) -> str | None:
 
 
 def _predictor_columns(survey: Survey, terms: tuple[Term, ...]) -> list[str]:
-    return [t.name for t in terms if t.components is None] + [c for c in (survey.spec.group,) if c]
+    columns = [t.name for t in terms if t.components is None]
+    columns += [c for t in terms if t.is_pooled for c in t.components if c not in columns]
+    return columns + [c for c in (survey.spec.group,) if c]
 
 
 def _collapse_ordinal(survey: Survey, columns: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
@@ -323,7 +344,7 @@ def _build_ordinal(survey, spec, terms, priors, collapse) -> RegressionModel:
     with pm.Model(coords=coords) as model:
         eta, offset, names = linear_predictor(rows, terms, priors.effect_sd, priors.group_sd, survey,
                                               spec.respondent_intercept, survey.answers,
-                                              respondent_sd=priors.respondent_sd)
+                                              respondent_sd=priors.respondent_sd, effect_spread=priors.effect_spread)
         centred = bool(terms)
         cutpoints = ordinal.shared_cutpoints("cutpoints_centred" if centred else "cutpoints", priors.cutpoint_sd,
                                              _initial_cutpoints(per_category, spec.link))
@@ -388,7 +409,7 @@ def _integrated_ordinal(survey: Survey, spec: RegressionSpec, terms, priors, sam
             item_shift, item_offset = full - pt.dot(full, shares), pt.dot(full, shares)
             names.append("item")
         eta, offset, person_names = linear_predictor(person_rows, person_terms, priors.effect_sd, priors.group_sd,
-                                                     survey, False, answers)
+                                                     survey, False, answers, effect_spread=priors.effect_spread)
         names += person_names
         sd = pm.HalfNormal("respondent_sd", priors.respondent_sd)
         names.append("respondent_sd")
@@ -439,7 +460,8 @@ def _build_gaussian(survey, spec, terms, priors) -> RegressionModel:
     n = rows["n"].to_numpy(dtype=float)
     with pm.Model(coords={"pattern": np.arange(len(rows)), **term_coords(terms)}) as model:
         eta, offset, names = linear_predictor(rows, terms, priors.effect_sd, priors.group_sd, survey,
-                                              spec.respondent_intercept, survey.respondents)
+                                              spec.respondent_intercept, survey.respondents,
+                                              effect_spread=priors.effect_spread)
         centred = bool(terms)
         intercept = pm.Normal("intercept_centred" if centred else "intercept", (lo + hi) / 2, priors.intercept_sd)
         if centred:  # reported as lm does: at the baseline levels and covariates = 0

@@ -1,9 +1,11 @@
 """Fixed and random effects from a model spec, shared by the ordinal engine's models and the Gaussian one.
 
 A factor is treatment-coded (its first level the baseline, one effect per other level), a numeric covariate has
-a slope, an interaction of two factors one effect per pair of non-baseline levels (R's a:b); a grouping column
-and, on request, the respondent add zero-sum random intercepts (paradox.models.ordinal.zero_sum_intercepts).
-`linear_predictor` sums them for each row, centred (see there).
+a slope, an interaction of two factors one effect per pair of non-baseline levels (R's a:b); a factor's effects
+may instead vary across the levels of another, partially pooled (a|b: effect[b, a] = mean[a] + tau z[b, a], the
+SRP model's recovery effects across experiments); a grouping column and, on request, the respondent add zero-sum
+random intercepts (paradox.models.ordinal.zero_sum_intercepts). `linear_predictor` sums them for each row,
+centred (see there).
 """
 
 from __future__ import annotations
@@ -25,15 +27,26 @@ class Term:
 
     name: str
     levels: tuple[str, ...] = ()  # all levels, baseline first; empty for a numeric covariate
-    components: tuple[str, str] | None = None  # an interaction's two factors; levels are then its level pairs
+    # an interaction's two factors (levels are then its level pairs), or a pooled block's factor and the factor
+    # its effects vary across (levels are then the first factor's, `groups` the second's)
+    components: tuple[str, str] | None = None
+    groups: tuple[str, ...] = ()  # a pooled block's: every level of the factor its effects vary across
 
     @property
     def is_factor(self) -> bool:
         return bool(self.levels) and self.components is None
 
     @property
+    def is_pooled(self) -> bool:
+        return bool(self.groups)
+
+    @property
     def dim(self) -> str:
         return f"{self.name}_level"
+
+    @property
+    def group_dim(self) -> str:
+        return f"{self.name}_group"
 
 
 def frequency_weights(frame: pd.DataFrame, survey: Survey) -> np.ndarray:
@@ -43,9 +56,10 @@ def frequency_weights(frame: pd.DataFrame, survey: Survey) -> np.ndarray:
 
 def linear_predictor(rows: pd.DataFrame, terms: tuple[Term, ...], effect_sd: float, group_sd: float, survey: Survey,
                      respondent_intercept: bool, reference: pd.DataFrame, prior_sd: dict[str, float] | None = None,
-                     respondent_sd: float | None = None):
+                     respondent_sd: float | None = None, effect_spread: float | None = None):
     """Sum of the effects for each row (inside a model context). Each effect ~ N(0, effect_sd), or the sd that
-    `prior_sd` gives for its term's name. The intercepts of the grouping column have sd ~ HalfNormal(group_sd), the
+    `prior_sd` gives for its term's name; a pooled block's means so, their spread across groups ~
+    HalfNormal(effect_spread). The intercepts of the grouping column have sd ~ HalfNormal(group_sd), the
     respondents' (`respondent_intercept`) HalfNormal(respondent_sd).
 
     The sampler sees every predictor centred on its (weighted) mean in `reference` (the
@@ -62,7 +76,12 @@ def linear_predictor(rows: pd.DataFrame, terms: tuple[Term, ...], effect_sd: flo
     prior_sd = prior_sd or {}
     for term in terms:
         sd = prior_sd.get(term.name, effect_sd)
-        if term.components:
+        if term.is_pooled:
+            full, shares, codes = pooled_effects(term, sd, effect_spread, rows, reference, weights)
+            eta = eta + full[codes] - (full * shares).sum()
+            offset = offset + (full * shares).sum()
+            names += [f"{term.name}_mean", f"{term.name}_tau"]
+        elif term.components:
             effect = pm.Normal(term.name, 0.0, sd, dims=term.dim)
             dummies = interaction_dummies(rows, term)
             shares = np.average(interaction_dummies(reference, term), axis=0, weights=weights)
@@ -104,6 +123,24 @@ def factor_effects(term: Term, sd: float, reference: pd.DataFrame, weights: np.n
     return full, shares
 
 
+def pooled_effects(term: Term, sd: float, spread: float, rows: pd.DataFrame, reference: pd.DataFrame,
+                   weights: np.ndarray):
+    """A pooled block (inside a model context): the effects of factor a = term.components[0] in each level of
+    b = term.components[1], partially pooled (ordinal.partially_pooled: `<name>_mean` ~ N(0, sd), `<name>_tau` ~
+    HalfNormal(spread), non-centred). Returns the effect of every (b level, a level) pair, a's baseline 0, as a
+    flat vector; the pairs' (weighted) shares in `reference`; and each row's pair."""
+    a, b = term.components
+    n_a, n_b = len(term.levels), len(term.groups)
+    effects = ordinal.partially_pooled(term.name, (term.group_dim, term.dim), n_b, sd, spread, True)
+    full = pt.concatenate([pt.zeros((n_b, 1)), effects], axis=1).flatten()
+
+    def pairs(frame):
+        return frame[b].cat.codes.to_numpy() * n_a + frame[a].cat.codes.to_numpy()
+
+    shares = np.bincount(pairs(reference), weights=weights, minlength=n_a * n_b) / weights.sum()
+    return full, shares, pairs(rows)
+
+
 def interaction_dummies(frame: pd.DataFrame, term: Term) -> np.ndarray:
     """rows x level pairs: 1 where the row has both levels of the pair."""
     a, b = term.components
@@ -114,4 +151,5 @@ def interaction_dummies(frame: pd.DataFrame, term: Term) -> np.ndarray:
 
 
 def term_coords(terms: tuple[Term, ...]) -> dict:
-    return {t.dim: list(t.levels[1:]) for t in terms if t.levels}
+    coords = {t.dim: list(t.levels[1:]) for t in terms if t.levels}
+    return {**coords, **{t.group_dim: list(t.groups) for t in terms if t.is_pooled}}
