@@ -113,8 +113,10 @@ def _factor_pairs(separator: str, what: str, example: str):
     return parse
 
 
-_interactions = _factor_pairs(":", "an interaction", "severity:recovery")
-_pooled = _factor_pairs("|", "a pooled block", "cell|experiment")
+#: The config keys that hold pairs of factors, and how a pair is written ("a:b", "a|b").
+PAIR_SEPARATORS = {"interactions": ":", "pooled": "|"}
+_interactions = _factor_pairs(PAIR_SEPARATORS["interactions"], "an interaction", "severity:recovery")
+_pooled = _factor_pairs(PAIR_SEPARATORS["pooled"], "a pooled block", "cell|experiment")
 
 
 def _scale(value) -> tuple[int, int] | None:
@@ -507,8 +509,8 @@ class AnalysisConfig:
                 continue
             if value == getattr(defaults, key):
                 continue
-            if key in ("interactions", "pooled"):
-                value = [f"{a}{':' if key == 'interactions' else '|'}{b}" for a, b in value]
+            if key in PAIR_SEPARATORS:
+                value = [f"{a}{PAIR_SEPARATORS[key]}{b}" for a, b in value]
             elif isinstance(value, (Priors, OrdinalPriors, GaussianPriors)):
                 value = {k: v for k, v in dataclasses.asdict(value).items() if v is not None}
             elif isinstance(value, tuple):

@@ -478,27 +478,17 @@ def cell_model(survey: Survey, design: Design, priors: OrdinalPriors = OrdinalPr
         raise ValueError("a respondent rated in several cells shares one intercept across them: the within-subject "
                          "layout samples the intercepts (integrate_respondents=False)")
     survey = counted_respondents(survey)
-    present = set(survey.respondents[CELL].astype(str))
-    experiments = [e for e in design.experiments if set(e.cells) <= present]
-    if not experiments:
-        raise ValueError(f"no experiment of the design has all its cells in the survey (cells present: {sorted(present)})")
-    reference = experiments[0].control_cell
-    cells = [reference, *[c for c in design.cells if c in present and c != reference]]
-    coords = {"cell": cells, "free_cell": cells[1:], "experiment": [e.moderator for e in experiments],
-              "recovery_level": list(LEVELS), "item": survey.items,
-              "cut": [f"{k}|{k + 1}" for k in range(1, survey.spec.n_categories)]}
+    coords, roles = _layout_cells(design, set(survey.respondents[CELL].astype(str)))
+    cells = coords["cell"]
+    coords = {**coords, "item": survey.items, "cut": [f"{k}|{k + 1}" for k in range(1, survey.spec.n_categories)]}
     n_items, n_cut = len(survey.items), survey.spec.n_categories - 1
-    position = {c: i for i, c in enumerate(cells)}
-    roles = np.array([[position[c] for c in e.cells] for e in experiments])  # (experiment, control/fav/unfav)
 
     with pm.Model(coords=coords) as model:
         cutpoints = ordinal.item_cutpoints(n_items, n_cut, priors.cutpoint_sd,
                                            location_sd=priors.cutpoint_location_sd)
         free = pm.Normal("cell_effect_free", 0.0, priors.effect_sd, dims="free_cell")
         effect = pm.Deterministic("cell_effect", pt.concatenate([pt.zeros(1), free]), dims="cell")
-        pm.Deterministic("experiment_baseline", effect[roles[:, 0]], dims="experiment")
-        pm.Deterministic("recovery_effect", effect[roles[:, 1:]] - effect[roles[:, :1]],
-                         dims=("experiment", "recovery_level"))
+        _cell_contrasts(effect, roles)
         if integrate_respondents:
             patterns, answers = answer_patterns(survey, keys=(CELL, *adjustment_columns(survey)))
             model.add_coord("pattern", np.arange(len(patterns)))
@@ -539,6 +529,30 @@ def named_cell_statistics(survey: Survey) -> pd.DataFrame:
     means = survey.answers.groupby("respondent", observed=True, sort=False).agg(
         cell=(CELL, "first"), scale_mean=("answer", "mean")).reset_index()
     return _scale_mean_statistics(survey, means, [CELL]).reset_index().set_index(CELL)
+
+
+def _layout_cells(design: Design, present: set[str]) -> tuple[dict[str, list], np.ndarray]:
+    """What a named-cell layout's models estimate, given the cells with respondents: the coords (cell, the reference
+    cell first: the first complete experiment's control; free_cell, the others; experiment, each experiment with all
+    its cells; recovery_level) and each experiment's (control, favourable, unfavourable) cell positions."""
+    experiments = [e for e in design.experiments if set(e.cells) <= present]
+    if not experiments:
+        raise ValueError(f"no experiment of the design has all its cells in the survey (cells present: {sorted(present)})")
+    reference = experiments[0].control_cell
+    cells = [reference, *[c for c in design.cells if c in present and c != reference]]
+    position = {c: i for i, c in enumerate(cells)}
+    roles = np.array([[position[c] for c in e.cells] for e in experiments])
+    return {"cell": cells, "free_cell": cells[1:], "experiment": [e.moderator for e in experiments],
+            "recovery_level": list(LEVELS)}, roles
+
+
+def _cell_contrasts(cell_values: pt.TensorVariable, roles: np.ndarray) -> None:
+    """The deterministics the rest of the package reads from a named-cell model (hypotheses.paradox_tests,
+    method_verdicts): experiment_baseline, each experiment's control cell, and recovery_effect, each recovery cell
+    minus that control."""
+    pm.Deterministic("experiment_baseline", cell_values[roles[:, 0]], dims="experiment")
+    pm.Deterministic("recovery_effect", cell_values[roles[:, 1:]] - cell_values[roles[:, :1]],
+                     dims=("experiment", "recovery_level"))
 
 
 def layout_cell_statistics(survey: Survey, design: Design) -> pd.DataFrame:
@@ -641,15 +655,19 @@ def gaussian_model(
                 n, mean, sd = (pm.Data(name, values.astype(float), dims="cell_row")
                                for name, values in zip(CELL_STATISTICS_DATA, (n, mean, sd)))
                 root_n = pt.sqrt(n)
-            pm.Normal("observed_mean", mu[e, c], sigma[e, c] / root_n, observed=mean, dims="cell_row")
-            # Chi-square of the sample variance, written as a Gamma on sd^2 itself.
-            pm.Gamma("observed_variance", alpha=(n - 1) / 2, beta=(n - 1) / (2 * sigma[e, c] ** 2),
-                     observed=sd ** 2, dims="cell_row")
+            _cell_statistics_likelihood(mu[e, c], sigma[e, c], n, root_n, mean, sd, "cell_row")
         else:
             e, c = index(raw)
             model.add_coord("respondent", raw["respondent"].astype(str).to_numpy())
             pm.Normal("scale_mean", mu[e, c], sigma[e, c], observed=raw["scale_mean"].to_numpy(), dims="respondent")
     return model
+
+
+def _cell_statistics_likelihood(mu, sigma, n, root_n, mean, sd, dims: str) -> None:
+    """The exact likelihood of cells' n, mean and SD of normal scale means (gaussian_model's): the mean ~ Normal(mu,
+    sigma / root_n) and the sample variance's chi-square, written as a Gamma on sd^2 itself."""
+    pm.Normal("observed_mean", mu, sigma / root_n, observed=mean, dims=dims)
+    pm.Gamma("observed_variance", alpha=(n - 1) / 2, beta=(n - 1) / (2 * sigma ** 2), observed=sd ** 2, dims=dims)
 
 
 def gaussian_cell_model(survey: Survey, design: Design, priors: GaussianPriors | None = None) -> pm.Model:
@@ -667,25 +685,17 @@ def gaussian_cell_model(survey: Survey, design: Design, priors: GaussianPriors |
     check_controls(survey, design)
     priors = GaussianPriors().for_scale(design.scale_points) if priors is None else priors
     table = named_cell_statistics(counted_respondents(survey))
-    experiments = [e for e in design.experiments if set(e.cells) <= set(table.index)]
-    reference = experiments[0].control_cell
-    cells = [reference, *[c for c in design.cells if c in table.index and c != reference]]
-    table = table.loc[cells]
-    position = {c: i for i, c in enumerate(cells)}
-    roles = np.array([[position[c] for c in e.cells] for e in experiments])  # (experiment, control/fav/unfav)
+    coords, roles = _layout_cells(design, set(table.index))
+    table = table.loc[coords["cell"]]
     baseline_mean = priors.baseline_mean if priors.baseline_mean is not None else (1 + design.scale_points) / 2
-    coords = {"cell": cells, "free_cell": cells[1:], "experiment": [e.moderator for e in experiments],
-              "recovery_level": list(LEVELS)}
     n, mean, sd = (table[k].to_numpy(dtype=float) for k in ("n", "mean", "sd"))
     with pm.Model(coords=coords) as model:
         base = pm.Normal("baseline_mean", baseline_mean, priors.baseline_sd)  # the reference cell's mean
         free = pm.Normal("cell_effect_free", 0.0, priors.effect_sd, dims="free_cell")
         mu = pm.Deterministic("cell_mean", base + pt.concatenate([pt.zeros(1), free]), dims="cell")
-        pm.Deterministic("experiment_baseline", mu[roles[:, 0]], dims="experiment")
-        pm.Deterministic("recovery_effect", mu[roles[:, 1:]] - mu[roles[:, :1]], dims=("experiment", "recovery_level"))
+        _cell_contrasts(mu, roles)
         sigma = pm.HalfNormal("cell_sd", priors.sigma_scale, dims="cell")
-        pm.Normal("observed_mean", mu, sigma / np.sqrt(n), observed=mean, dims="cell")
-        pm.Gamma("observed_variance", alpha=(n - 1) / 2, beta=(n - 1) / (2 * sigma**2), observed=sd**2, dims="cell")
+        _cell_statistics_likelihood(mu, sigma, n, np.sqrt(n), mean, sd, "cell")
     return model
 
 
