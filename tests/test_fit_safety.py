@@ -16,7 +16,7 @@ from paradox.cli import main
 from paradox.errors import EXIT_BAD_INPUT, InputError
 from paradox.fit import AnalysisConfig, prepare
 from paradox.fit import run as fit_run
-from paradox.fit.priors import HALF_NORMAL_SD, srp_gaussian_priors, srp_priors
+from paradox.fit.priors import HALF_NORMAL_SD, regression_priors, srp_gaussian_priors, srp_priors
 from paradox.models.srp import GaussianPriors, OrdinalPriors
 
 #: A short run: these tests check plumbing and a prior's dominance, not posterior numbers.
@@ -135,6 +135,20 @@ def test_the_intercepts_are_integrated_out_where_the_config_asks(tmp_path, capsy
     err = refused(tmp_path, capsys, weighted_three_item_survey(), {**CONFIG, "weight": "w"},
                   "--no-integrate-respondents")
     assert "key 'integrate_respondents'" in err and "need the intercepts integrated out" in err, err
+
+
+def test_per_item_cutpoints_from_the_config(tmp_path, capsys, no_sampling):
+    """`cutpoints: per_item` gives each item its own cutpoints in place of the item effects, sampled or
+    integrated; the prior table says so; refused, naming the key, for the Gaussian model or an unknown value."""
+    frame = three_item_survey()
+    for integrate in (False, True):
+        prepared = prepare(frame, {**CONFIG, "cutpoints": "per_item", "integrate_respondents": integrate})
+        model = prepared.regression.model
+        assert "item" not in model.named_vars and model.named_vars_to_dims["cutpoints"] == ("item", "cutpoint")
+        assert "per item" in regression_priors(prepared.regression).prior("cutpoints")[0]
+    for config, message in [({"model": "gaussian"}, "has no cutpoints"), ({"cutpoints": "each"}, "one of")]:
+        err = refused(tmp_path, capsys, frame, {**CONFIG, "cutpoints": "per_item", **config})
+        assert "key 'cutpoints'" in err and message in err, err
 
 
 def test_a_weighted_survey_with_several_items_is_fitted_and_checked(tmp_path, fast_settings):

@@ -127,6 +127,28 @@ def test_collapsing_changes_the_likelihood_only_by_a_constant(housing):
     assert gaps[0] == pytest.approx(gaps[1], abs=1e-6)
 
 
+def test_per_item_cutpoints_collapse_by_item():
+    """Per-item cutpoints, collapsed (one multinomial per predictors and item) vs one term per answer: the same
+    likelihood up to a constant; each item has its own cutpoints and no item effect."""
+    survey = _survey_for_integration(covariate=False)
+    spec = RegressionSpec(cutpoints="per_item")
+    collapsed, one_by_one = build_regression(survey, spec), build_regression(survey, spec, collapse=False)
+    assert collapsed.n_likelihood_rows == 6 and one_by_one.n_likelihood_rows == len(survey.answers)
+    assert "item" not in collapsed.model.named_vars
+    assert collapsed.model.named_vars_to_dims["cutpoints"] == ("item", "cutpoint")
+    logp_c, logp_u = collapsed.model.compile_logp(mode=FORWARD_MODE), one_by_one.model.compile_logp(mode=FORWARD_MODE)
+    start = collapsed.model.initial_point()
+    rng = np.random.default_rng(1)
+    moved = {k: v + rng.normal(0, 0.3, np.shape(v)) for k, v in start.items()}
+    gaps = [logp_c(point) - logp_u(point) for point in (start, moved)]
+    assert logp_c(start) != pytest.approx(logp_c(moved))
+    assert gaps[0] == pytest.approx(gaps[1], abs=1e-6)
+    with pytest.raises(ValueError, match="cutpoints must be one of shared, per_item"):
+        RegressionSpec(cutpoints="per_answer")
+    with pytest.raises(ValueError, match="the gaussian model has no cutpoints"):
+        RegressionSpec(family="gaussian", cutpoints="per_item")
+
+
 def test_cost_does_not_grow_with_respondents(housing):
     tenfold = pd.read_csv(HOUSING).assign(Freq=lambda d: d["Freq"] * 10)
     tenfold.index = pd.RangeIndex(2, 2 + len(tenfold), name="row")
@@ -231,41 +253,53 @@ def _survey_for_integration(n: int = 30, covariate: bool = True):
     return validate(frame, spec)
 
 
-@pytest.mark.parametrize("covariate", [True, False], ids=["a shift per pattern", "tabulated per condition"])
-def test_integrated_respondent_intercepts_are_the_integral_of_the_answers_likelihood(covariate):
+@pytest.mark.parametrize("covariate, cutpoints", [(True, "shared"), (False, "shared"), (False, "per_item")],
+                         ids=["a shift per pattern", "tabulated per condition", "per-item cutpoints"])
+def test_integrated_respondent_intercepts_are_the_integral_of_the_answers_likelihood(covariate, cutpoints):
     """The integrated form's log-likelihood at a random point against scipy's adaptive quadrature of each
     respondent's answers over their N(0, sd) intercept, written from the reported (uncentred) parameters:
-    P(answer <= k) = logistic(cutpoints[k] - item[i] - condition - age slope x age - u). With the covariate
-    every respondent has a shift of their own; without it, the two conditions' answers are tabulated."""
+    P(answer <= k) = logistic(cut[i, k] - condition - age slope x age - u), where item i's cutpoints cut[i] are
+    the shared cutpoints minus its item effect, or its own (per_item). With the covariate every respondent has a
+    shift of their own; without it, the two conditions' answers are tabulated."""
     from scipy import integrate, special
 
     survey = _survey_for_integration(covariate=covariate)
-    fitted = build_regression(survey, RegressionSpec(respondent_intercept=True, integrate_respondents=True))
+    per_item = cutpoints == "per_item"
+    fitted = build_regression(survey, RegressionSpec(respondent_intercept=True, integrate_respondents=True,
+                                                     cutpoints=cutpoints))
     keys = ["condition", *(["age"] if covariate else [])]
     alike = survey.answers.pivot_table(index=["respondent", *keys], columns="item", values="answer", observed=True)
     patterns = len(alike.reset_index(level=keys).drop_duplicates())  # respondents who answered alike count once
     assert fitted.n_likelihood_rows == patterns and not fitted.has_random_intercepts
     model = fitted.model
     assert ("pattern_group" in model.named_vars) is not covariate  # which of the two operations
+    assert ("item" in model.named_vars) is not per_item  # per-item cutpoints take the place of item effects
     rng = np.random.default_rng(5)
     point = {k: v + rng.normal(0, 0.3, np.shape(v)) for k, v in model.initial_point().items()}
-    names = ["item", "condition", *(["age"] if covariate else []), "respondent_sd", "cutpoints"]
+    names = [*([] if per_item else ["item"]), "condition", *(["age"] if covariate else []), "respondent_sd",
+             "cutpoints"]
     outputs = model.replace_rvs_by_values([model[n] for n in [*names, "answers"]])  # functions of the point
     at_point = model.compile_fn(outputs, inputs=model.value_vars, point_fn=False)
     *found, loglik = at_point(*[point[v.name] for v in model.value_vars])
     values = dict(zip(names, found))
-    item = dict(zip(["q1", "q2", "q3"], np.concatenate([[0.0], values["item"]])))
-    cuts, sd = np.concatenate([[-np.inf], values["cutpoints"], [np.inf]]), float(values["respondent_sd"])
+    if per_item:
+        assert values["cutpoints"].shape == (3, 4)
+        item_cuts = values["cutpoints"]
+    else:
+        item_cuts = values["cutpoints"][None, :] - np.concatenate([[0.0], values["item"]])[:, None]
+    cuts = dict(zip(["q1", "q2", "q3"], np.pad(item_cuts, ((0, 0), (1, 1)), constant_values=(-np.inf, np.inf))))
+    sd = float(values["respondent_sd"])
     expected = 0.0
     for _, person in survey.answers.groupby("respondent", observed=True):
-        eta = (np.array([item[str(q)] for q in person["item"]])
-               + values["condition"][0] * (person["condition"].astype(str).to_numpy() == "yes"))
+        eta = values["condition"][0] * (person["condition"].astype(str).to_numpy() == "yes")
         if covariate:
             eta = eta + values["age"] * person["age"].to_numpy()
-        k = person["answer"].to_numpy()  # 1..5: between cuts[k - 1] and cuts[k]
+        k = person["answer"].to_numpy()  # 1..5: between the item's cuts k - 1 and k
+        upper = np.array([cuts[str(q)][a] for q, a in zip(person["item"], k)])
+        lower = np.array([cuts[str(q)][a - 1] for q, a in zip(person["item"], k)])
 
         def density(u):
-            p = special.expit(cuts[k] - eta - u) - special.expit(cuts[k - 1] - eta - u)
+            p = special.expit(upper - eta - u) - special.expit(lower - eta - u)
             return np.prod(p) * stats.norm.pdf(u, 0.0, sd)
 
         expected += np.log(integrate.quad(density, -12 * sd, 12 * sd, epsabs=0, epsrel=1e-10, limit=200)[0])

@@ -8,6 +8,7 @@
 #   fits.json          per fit: the R call, the data, nobs, logLik and the scalars (tau^2, ...);
 #                      the R version and the version of every package used
 #   soup.csv           ordinal's `soup` data (real: 185 respondents, 1,847 answers), for the clmm check
+#   items_wide.csv     the package's synthetic stand-in (invented; 1,440 respondents x 3 items), for per-item cutpoints
 #   rma_effects.csv    the yi and vi each rma fit was given (so REML can be compared on identical inputs)
 #   normand1999.csv    metafor's `dat.normand1999` (real: length of hospital stay in days) as a paradox meta table
 # and reads raw_points.csv (an invented table of ready effects in points, SEs 8-12) from OUTDIR.
@@ -70,6 +71,43 @@ fits$clm_housing_interaction <- list(
   call = "ordinal::clm(Sat ~ Infl * Type + Cont, weights = Freq, data = housing)",
   data = "data/reference/housing.csv", method = "maximum likelihood, logit link, flexible thresholds",
   nobs = sum(housing$Freq), logLik = as.numeric(logLik(clm_fit)))
+
+# ---- ordinal::clm with free thresholds per item (nominal = ~ item): several items of one scale, each with its
+# own six cutpoints. The data: the package's synthetic stand-in (invented; data/synthetic/), copied here so that
+# the fixture stays valid when the stand-in is regenerated. clm treats the 4,320 answers as independent, as the
+# engine does without a respondent intercept: the same likelihood, whatever the data's own structure.
+file.copy("data/synthetic/magnini2007_synthetic_survey.csv", file.path(out, "items_wide.csv"), overwrite = TRUE)
+wide <- read.csv(file.path(out, "items_wide.csv"), stringsAsFactors = FALSE)
+items <- c("sat_1", "sat_2", "sat_3")
+long <- reshape(wide, direction = "long", varying = items, v.names = "answer", timevar = "item", times = items,
+                idvar = "respondent_id")
+long$answer <- factor(long$answer, levels = 1:7, ordered = TRUE)
+long$item <- factor(long$item, levels = items)
+long$experiment <- factor(long$experiment, levels = unique(wide$experiment))  # the file's order, first = baseline
+long$cell <- factor(long$cell, levels = c("no_failure", "recovery_favourable", "recovery_unfavourable"))
+nominal_fit <- clm(answer ~ experiment + cell, nominal = ~ item, data = long)
+# Each item's cutpoints: the first item's are clm's thresholds, another's those plus its nominal effects.
+cuts <- paste0(1:6, "|", 2:7)
+theta <- coef(nominal_fit)
+combination <- matrix(0, length(items) * length(cuts), length(theta), dimnames = list(NULL, names(theta)))
+labels <- character(0)
+for (i in seq_along(items)) for (j in seq_along(cuts)) {
+  row <- (i - 1) * length(cuts) + j
+  combination[row, sprintf("%s.(Intercept)", cuts[j])] <- 1
+  if (i > 1) combination[row, sprintf("%s.item%s", cuts[j], items[i])] <- 1
+  labels <- c(labels, sprintf("cutpoints[%s, %s]", items[i], cuts[j]))
+}
+effects_only <- theta[!grepl("|", names(theta), fixed = TRUE)]
+add_coefficients("clm_items_nominal", effects_only, sqrt(diag(vcov(nominal_fit))), c("experiment", "cell"))
+per_item <- data.frame(fit = "clm_items_nominal", term = labels, parameter = labels,
+                       estimate = as.numeric(combination %*% theta),
+                       se = sqrt(diag(combination %*% vcov(nominal_fit) %*% t(combination))), stringsAsFactors = FALSE)
+coefficients$clm_items_nominal <- rbind(coefficients$clm_items_nominal, per_item)
+fits$clm_items_nominal <- list(
+  call = "ordinal::clm(answer ~ experiment + cell, nominal = ~ item, data = long)",
+  data = "tests/fixtures/r_reference/items_wide.csv (the package's synthetic stand-in, invented), long by item",
+  method = "maximum likelihood, logit link, flexible thresholds per item (nominal effects of item)",
+  nobs = nrow(long), logLik = as.numeric(logLik(nominal_fit)), max_gradient = max(abs(nominal_fit$gradient)))
 
 # ---- ordinal::clmm with a respondent intercept, adaptive Gauss-Hermite with 10 nodes, on real data:
 # `soup` (Christensen & Brockhoff; ordinal's documentation): 185 respondents each judged about 10 soup
@@ -151,7 +189,8 @@ to_json <- function(x, indent = "") {
 table <- do.call(rbind, coefficients)
 table$estimate <- trimws(formatC(table$estimate, digits = 12, format = "g"))
 table$se <- trimws(formatC(table$se, digits = 12, format = "g"))
-write.csv(table, file.path(out, "coefficients.csv"), row.names = FALSE, quote = FALSE)
+# term and parameter quoted: a per-item cutpoint's name holds a comma
+write.csv(table, file.path(out, "coefficients.csv"), row.names = FALSE, quote = c(2, 3))
 effects_table <- do.call(rbind, effects)
 effects_table$yi <- trimws(effects_table$yi); effects_table$vi <- trimws(effects_table$vi)
 write.csv(effects_table, file.path(out, "rma_effects.csv"), row.names = FALSE, quote = FALSE)
@@ -162,4 +201,5 @@ versions <- list(R = R.version.string, platform = R.version$platform,
                  Matrix = as.character(packageVersion("Matrix")))
 writeLines(to_json(list(generated_by = "scripts/r_reference/make_fixtures.R", versions = versions, fits = fits)),
            file.path(out, "fits.json"))
-cat("wrote", file.path(out, c("coefficients.csv", "rma_effects.csv", "fits.json", "soup.csv", "normand1999.csv")), sep = "\n  ")
+cat("wrote", file.path(out, c("coefficients.csv", "rma_effects.csv", "fits.json", "soup.csv", "items_wide.csv",
+                                 "normand1999.csv")), sep = "\n  ")

@@ -10,7 +10,7 @@ from pathlib import Path
 from paradox.data import SUPPORTED_SUFFIXES, SurveySpec
 from paradox.design import decision_from
 from paradox.errors import InputError
-from paradox.models.regression import FAMILIES, LINKS, Priors, RegressionSpec
+from paradox.models.regression import CUTPOINTS, FAMILIES, LINKS, Priors, RegressionSpec
 from paradox.models.srp import GaussianPriors, OrdinalPriors
 from paradox.settings import SamplerSettings
 from paradox.yamlfile import load_yaml
@@ -283,8 +283,12 @@ CONFIG_KEYS: dict[str, ConfigKey] = {
                                        "respondents), instead of sampling one per respondent. Logit link, predictors "
                                        "constant within a respondent. Default: on with frequency weights (which need "
                                        "it), off otherwise", "model"),
-    "item_effects": ConfigKey(_flag, "ordinal with several items: an effect per item against the first "
-                              "(default true)", "model"),
+    "item_effects": ConfigKey(_flag, "ordinal with several items and shared cutpoints: an effect per item against "
+                              "the first (default true)", "model"),
+    "cutpoints": ConfigKey(_choice(CUTPOINTS), "ordinal with several items: shared (default; one set of cutpoints, "
+                           "each item shifted by its item effect) or per_item (each item its own free cutpoints, as "
+                           "ordinal::clm(..., nominal = ~ item): for items whose answers spread differently). The "
+                           "SRP verdicts' models are not changed by it", "model"),
     "priors": ConfigKey(_priors, "prior scales of the regression: effect_sd, cutpoint_sd, group_sd (a grouping "
                         "column's intercepts), respondent_sd, intercept_sd, sigma_sd, effect_spread (a pooled "
                         "block's spread); an ordinal model's not given are scaled to the respondents' spread the "
@@ -369,6 +373,7 @@ class AnalysisConfig:
     respondent_intercept: bool | None = None  # None: decided from the data (paradox.fit.run.respondent_intercept)
     integrate_respondents: bool | None = None  # None: only where weights need it (paradox.fit.run.integrated_intercepts)
     item_effects: bool = True
+    cutpoints: str = "shared"
     priors: Priors = field(default_factory=Priors)
     srp: bool = False
     srp_other_predictors: str = "adjust"
@@ -426,6 +431,9 @@ class AnalysisConfig:
         if self.labels and self.scale and len(self.labels) != self.scale[1] - self.scale[0] + 1:
             fail("labels", f"{len(self.labels)} labels for the {self.scale[1] - self.scale[0] + 1} points of "
                            f"the scale {self.scale[0]}..{self.scale[1]}")
+        if self.model == "gaussian" and self.cutpoints != "shared":
+            fail("cutpoints", "the gaussian model (of each respondent's mean answer) has no cutpoints; "
+                              "`cutpoints: per_item` is for the ordinal model")
         if self.srp:
             if "cell" not in self.factors:  # `experiment` too in the separate layout: checked with the design
                 fail("srp", "the SRP verdicts need the factors experiment, cell (the separate layout) or cell alone "
@@ -536,7 +544,7 @@ class AnalysisConfig:
         if respondent_intercept is None:
             respondent_intercept = bool(self.respondent_intercept)
         return RegressionSpec(family=self.model, link=self.link, respondent_intercept=respondent_intercept,
-                              item_effects=self.item_effects, priors=priors or self.priors,
+                              item_effects=self.item_effects, cutpoints=self.cutpoints, priors=priors or self.priors,
                               interactions=self.interactions, integrate_respondents=integrate_respondents,
                               pooled=self.pooled)
 

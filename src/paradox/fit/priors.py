@@ -53,7 +53,8 @@ def regression_priors(regression: RegressionModel) -> PriorTable:
             table[term.name] = (f"Normal(0, {p.effect_sd:.4g})", p.effect_sd)
     if family == "ordinal":
         # Its prior applies at the average predictors; the reported cutpoints are at the baselines.
-        table["cutpoints"] = (f"Normal(0, {p.cutpoint_sd:.4g}), ordered", p.cutpoint_sd)
+        per_item = ", per item" if regression.spec.cutpoints == "per_item" else ""
+        table["cutpoints"] = (f"Normal(0, {p.cutpoint_sd:.4g}), ordered{per_item}", p.cutpoint_sd)
     else:
         lo, hi = regression.survey.spec.scale
         table["intercept"] = (f"Normal({(lo + hi) / 2:.4g}, {p.intercept_sd:.4g})", p.intercept_sd)

@@ -26,7 +26,8 @@ def report(result: FitResult) -> str:
         f"{d['answers']:g} answers on the scale {d['scale'][0]}..{d['scale'][1]}.",
         f"- Missing answers (blank, or listed in missing_values): {d['missing_answers']}, dropped (per item: {per_item}).",
         f"- Model: {result.config.model}" + (f" ({result.config.link})" if result.config.model == "ordinal" else "")
-        + f"; the likelihood sees {r.n_likelihood_rows} {'distinct predictor patterns' if r.collapsed else 'answers'}.",
+        + ("; each item its own cutpoints" if r.spec.cutpoints == "per_item" else "")
+        + f"; the likelihood sees {r.n_likelihood_rows} {_likelihood_rows(r)}.",
         f"- Sampling: {s.chains} chains x {s.draws} draws ({s.tune} tuning), seed {s.seed}, "
         f"NUTS ({s.nuts_sampler}), sampled in {result.sampling_seconds:.1f} s.",
         *[f"- {note}" for note in result.notes],
@@ -67,6 +68,13 @@ def report(result: FitResult) -> str:
 
 #: Where the SRP models' priors are set (the prior section's first sentence).
 SRP_PRIOR_KEYS = ", `srp_priors` for the SRP ordinal model, `srp_gaussian_priors` for the SRP Gaussian model"
+
+
+def _likelihood_rows(regression) -> str:
+    """What the likelihood sums over (paradox.models.regression.RegressionModel.n_likelihood_rows)."""
+    if regression.n_patterns is not None:
+        return "answer patterns (respondents who answered alike count once)"
+    return "distinct predictor patterns" if regression.collapsed else "answers"
 
 
 def prior_section(result: FitResult) -> list[str]:

@@ -72,8 +72,9 @@ def ordered_cutpoints(name: str, sd: float, dims, initval: np.ndarray) -> pt.Ten
 
 
 def item_cutpoints(n_items: int, n_cut: int, sd: float, name: str = "cutpoints",
-                   location_sd: float | None = None) -> pt.TensorVariable:
-    """Free thresholds per item: (item, cut).
+                   location_sd: float | None = None, initval: np.ndarray | None = None,
+                   dims: tuple[str, str] = ("item", "cut")) -> pt.TensorVariable:
+    """Free thresholds per item: (item, cut), started at `initval` (default evenly spaced from -2 to 2).
 
     Without `location_sd`, each threshold ~ Normal(0, sd), ordered. That prior also holds each item's mean
     threshold (its location) near 0 with SD sd / sqrt(n_cut), and where the latent zero is a reference cell
@@ -83,14 +84,13 @@ def item_cutpoints(n_items: int, n_cut: int, sd: float, name: str = "cutpoints",
     gets its own Normal(0, location_sd), wide because every answer informs it. Variables: `<name>_location`
     (item), `<name>_spacing` (item, cut; ordered, its mean unused) and the Deterministic `<name>`.
     """
-    start = np.tile(np.linspace(-2.0, 2.0, n_cut), (n_items, 1))
+    start = np.tile(np.linspace(-2.0, 2.0, n_cut), (n_items, 1)) if initval is None else initval
     if location_sd is None:
-        return ordered_cutpoints(name, sd, ("item", "cut"), start)
-    location = pm.Normal(f"{name}_location", 0.0, location_sd, dims="item")
+        return ordered_cutpoints(name, sd, dims, start)
+    location = pm.Normal(f"{name}_location", 0.0, location_sd, dims=dims[0])
     # The spacing's own mean is a direction the likelihood never sees: it keeps its prior, N(0, sd / sqrt(n_cut)).
-    spacing = ordered_cutpoints(f"{name}_spacing", sd, ("item", "cut"), start)
-    return pm.Deterministic(name, location[:, None] + spacing - spacing.mean(axis=-1, keepdims=True),
-                            dims=("item", "cut"))
+    spacing = ordered_cutpoints(f"{name}_spacing", sd, dims, start)
+    return pm.Deterministic(name, location[:, None] + spacing - spacing.mean(axis=-1, keepdims=True), dims=dims)
 
 
 def shared_cutpoints(name: str, sd: float, initval: np.ndarray, dims: str = "cutpoint") -> pt.TensorVariable:

@@ -8,7 +8,10 @@ Ordinal (cumulative logit or probit), after McCullagh (1980) and MASS::polr:
 with all K-1 cutpoints free (so no intercept), ordered, and an ordered initial value.
 A factor is treatment-coded: its first level is the baseline, and the model has one
 effect per other level, named `factor[level]`. A numeric covariate has one slope named
-after its column. With several items, `item[name]` shifts each item against the first.
+after its column. With several items, the items share the cutpoints and `item[name]` shifts each item against
+the first (`cutpoints="shared"`), or each item has its own K-1 free cutpoints, `cutpoints[item, lo|hi]`
+(`cutpoints="per_item"`, as `ordinal::clm(..., nominal = ~ item)`): its answers may then spread differently, not
+only sit higher or lower.
 A grouping column adds a random intercept per group, `group[name]`, with sd `group_sd`
 (non-centred, and summing to zero over the groups so that the cutpoints carry the overall
 level); `respondent_intercept` does the same per respondent (sd `respondent_sd`). An interaction of two factors
@@ -49,6 +52,8 @@ from paradox.models.terms import Term, factor_effects, frequency_weights, linear
 
 FAMILIES = ("ordinal", "gaussian")
 LINKS = ("logit", "probit")
+#: The items' cutpoints: one set shifted per item (`item` effects), or free for each item.
+CUTPOINTS = ("shared", "per_item")
 #: Names the model uses for itself; a predictor column may not take them.
 RESERVED_NAMES = ("cutpoints", "cutpoints_centred", "intercept", "intercept_centred", "sigma", "answers", "mean_answer", "within_pattern", "item", "respondent")
 
@@ -104,6 +109,8 @@ class RegressionSpec:
     link: str = "logit"
     respondent_intercept: bool = False
     item_effects: bool = True
+    #: "shared" (shifted per item by the item effects) or "per_item" (each item its own; no item effects).
+    cutpoints: str = "shared"
     priors: Priors = field(default_factory=Priors)
     #: Pairs of factors (a, b) whose interaction a:b enters besides their main effects.
     interactions: tuple[tuple[str, str], ...] = ()
@@ -118,6 +125,10 @@ class RegressionSpec:
             raise ValueError(f"family must be one of {', '.join(FAMILIES)}, not {self.family!r}")
         if self.link not in LINKS:
             raise ValueError(f"link must be one of {', '.join(LINKS)}, not {self.link!r}")
+        if self.cutpoints not in CUTPOINTS:
+            raise ValueError(f"cutpoints must be one of {', '.join(CUTPOINTS)}, not {self.cutpoints!r}")
+        if self.family == "gaussian" and self.cutpoints != "shared":
+            raise ValueError("the gaussian model has no cutpoints: cutpoints='per_item' is for the ordinal model")
         if self.family == "gaussian" and self.respondent_intercept:
             raise ValueError("the gaussian model has one scale mean per respondent: it cannot have a respondent intercept")
         if self.integrate_respondents and not self.respondent_intercept:
@@ -173,7 +184,7 @@ def cutpoint_labels(survey: Survey) -> list[str]:
 
 def model_terms(survey: Survey, spec: RegressionSpec) -> tuple[Term, ...]:
     terms = []
-    if spec.family == "ordinal" and spec.item_effects and len(survey.items) > 1:
+    if spec.family == "ordinal" and spec.item_effects and spec.cutpoints == "shared" and len(survey.items) > 1:
         terms.append(Term("item", tuple(survey.items)))
     for name in survey.spec.factors:
         levels = tuple(str(c) for c in survey.answers[name].cat.categories)
@@ -325,9 +336,42 @@ def _initial_cutpoints(counts_by_category: np.ndarray, link: str) -> np.ndarray:
     return start + np.arange(k - 1) * 1e-3  # strictly increasing even where shares tie
 
 
+def _cutpoint_coords(survey: Survey, spec: RegressionSpec) -> dict[str, list]:
+    items = {"item": list(survey.answers["item"].cat.categories)} if spec.cutpoints == "per_item" else {}
+    return {**items, "cutpoint": cutpoint_labels(survey)}
+
+
+def _cutpoints(survey: Survey, spec: RegressionSpec, priors: Priors, centred: bool, offsets: tuple,
+               per_category: np.ndarray):
+    """The cutpoints (inside a model context): shared, (cutpoint), or per item, (item, cutpoint); ordered, each
+    N(0, cutpoint_sd), started at the observed cumulative proportions (`per_category`, the answers per category;
+    per item, each item's own). With centred predictors they are sampled as `cutpoints_centred` (their prior
+    applies at the average predictors) and reported as polr does, at the baseline levels and covariates = 0:
+    `cutpoints` = cutpoints_centred + what centring took out of eta (`offsets`, added in turn)."""
+    name = "cutpoints_centred" if centred else "cutpoints"
+    if spec.cutpoints == "shared":
+        cutpoints = ordinal.shared_cutpoints(name, priors.cutpoint_sd, _initial_cutpoints(per_category, spec.link))
+    else:
+        lo, k = survey.spec.scale[0], survey.spec.n_categories
+        answers, item = survey.answers, survey.answers["item"].cat.codes.to_numpy()
+        codes = answers["answer"].to_numpy() - lo
+        n_items = len(answers["item"].cat.categories)
+        start = np.stack([_initial_cutpoints(np.bincount(codes[item == i], minlength=k), spec.link)
+                          for i in range(n_items)])
+        cutpoints = ordinal.item_cutpoints(n_items, k - 1, priors.cutpoint_sd, name=name, initval=start,
+                                           dims=("item", "cutpoint"))
+    if centred:
+        reported = cutpoints
+        for offset in offsets:
+            reported = reported + offset
+        pm.Deterministic("cutpoints", reported, dims=tuple(_cutpoint_coords(survey, spec)))
+    return cutpoints
+
+
 def _build_ordinal(survey, spec, terms, priors, collapse) -> RegressionModel:
     lo, k = survey.spec.scale[0], survey.spec.n_categories
-    columns = _predictor_columns(survey, terms)
+    per_item = spec.cutpoints == "per_item"
+    columns = _predictor_columns(survey, terms) + ["item"] * per_item
     if spec.respondent_intercept:
         columns = columns + ["respondent"]
     if collapse:
@@ -339,17 +383,15 @@ def _build_ordinal(survey, spec, terms, priors, collapse) -> RegressionModel:
         rows = survey.answers[[*columns, "answer"]].reset_index(drop=True)
         counts = None
         per_category = np.bincount(rows["answer"].to_numpy() - lo, minlength=k)
-    coords = {"cutpoint": cutpoint_labels(survey), "answer_category": category_labels(survey),
+    coords = {**_cutpoint_coords(survey, spec), "answer_category": category_labels(survey),
               "pattern" if collapse else "answer_row": np.arange(len(rows)), **term_coords(terms)}
     with pm.Model(coords=coords) as model:
         eta, offset, names = linear_predictor(rows, terms, priors.effect_sd, priors.group_sd, survey,
                                               spec.respondent_intercept, survey.answers,
                                               respondent_sd=priors.respondent_sd, effect_spread=priors.effect_spread)
-        centred = bool(terms)
-        cutpoints = ordinal.shared_cutpoints("cutpoints_centred" if centred else "cutpoints", priors.cutpoint_sd,
-                                             _initial_cutpoints(per_category, spec.link))
-        if centred:  # reported as polr does: at the baseline levels and covariates = 0
-            pm.Deterministic("cutpoints", cutpoints + offset, dims="cutpoint")
+        cutpoints = _cutpoints(survey, spec, priors, bool(terms), (offset,), per_category)
+        if per_item:  # each row's item's cutpoints
+            cutpoints = cutpoints[rows["item"].cat.codes.to_numpy()]
         if collapse:
             ordinal.category_count_likelihood("answers", eta, cutpoints, counts, link=spec.link,
                                               dims=("pattern", "answer_category"))
@@ -400,7 +442,7 @@ def _integrated_ordinal(survey: Survey, spec: RegressionSpec, terms, priors, sam
     for name in columns:  # keep the categories (levels and their order) through the grouping
         if isinstance(answers[name].dtype, pd.CategoricalDtype):
             person_rows[name] = pd.Categorical(person_rows[name].astype(str), categories=answers[name].cat.categories)
-    coords = {"cutpoint": cutpoint_labels(survey), "pattern": np.arange(len(rows)), **term_coords(terms)}
+    coords = {**_cutpoint_coords(survey, spec), "pattern": np.arange(len(rows)), **term_coords(terms)}
     with pm.Model(coords=coords) as model:
         names = []
         item_shift, item_offset = pt.zeros(len(items)), pt.zeros(())
@@ -414,14 +456,11 @@ def _integrated_ordinal(survey: Survey, spec: RegressionSpec, terms, priors, sam
         sd = pm.HalfNormal("respondent_sd", priors.respondent_sd)
         names.append("respondent_sd")
         per_category = np.bincount(answers["answer"].to_numpy() - lo, minlength=k)
-        centred = bool(terms)
-        cutpoints = ordinal.shared_cutpoints("cutpoints_centred" if centred else "cutpoints", priors.cutpoint_sd,
-                                             _initial_cutpoints(per_category, "logit"))
-        if centred:  # reported as polr does: at the baseline levels and covariates = 0
-            pm.Deterministic("cutpoints", cutpoints + offset + item_offset, dims="cutpoint")
+        cutpoints = _cutpoints(survey, spec, priors, bool(terms), (offset, item_offset), per_category)
+        if spec.cutpoints == "shared":  # the items' shifts move into per-item cutpoints
+            cutpoints = cutpoints[None, :] - item_shift[:, None]
         ordinal.integrated_likelihood("answers", rows[answer_columns].to_numpy(), group_of if tabulate else None,
-                                      cutpoints[None, :] - item_shift[:, None], eta, sd, patterns.to_numpy(),
-                                      counts_name="pattern_count")
+                                      cutpoints, eta, sd, patterns.to_numpy(), counts_name="pattern_count")
     return dataclasses.replace(sampled, model=model, spec=spec, survey=survey, parameters=[*names, "cutpoints"],
                                predictive_model=sampled.model if predicts else None, n_patterns=len(rows))
 
