@@ -122,9 +122,6 @@ BAD_INPUTS = {
     "bad scale in config": (SURVEY, {"scale": [5, 1]}, [], ["key 'scale'", "lowest < highest"]),
     "yes/no level read as boolean": (SURVEY, {"factors": {"condition": [True, False]}}, [], ["key 'factors'", "quotes"]),
     "bad flag value": (SURVEY, {}, ["--scale", "1,x"], ["option --scale", "key 'scale'"]),
-    "weights with a probit respondent intercept": (SURVEY, {"weight": "age", "covariates": [], "link": "probit",
-                                                            "respondent_intercept": True}, [],
-                                                   ["key 'weight'", "integrated out", "logit link"]),
     "column in two roles": (SURVEY, {"weight": "age"}, [], ["key 'weight'", "'age' is already used as covariates"]),
     "srp without its factors": (SURVEY, {"srp": True}, [], ["key 'srp'", "experiment, cell"]),
     "qualtrics export, bad answer": (

@@ -253,26 +253,31 @@ def _survey_for_integration(n: int = 30, covariate: bool = True):
     return validate(frame, spec)
 
 
-@pytest.mark.parametrize("covariate, cutpoints", [(True, "shared"), (False, "shared"), (False, "per_item")],
-                         ids=["a shift per pattern", "tabulated per condition", "per-item cutpoints"])
-def test_integrated_respondent_intercepts_are_the_integral_of_the_answers_likelihood(covariate, cutpoints):
+@pytest.mark.parametrize("covariate, cutpoints, link", [(True, "shared", "logit"), (False, "shared", "logit"),
+                                                        (False, "per_item", "logit"), (True, "shared", "probit"),
+                                                        (False, "per_item", "probit")],
+                         ids=["a shift per pattern", "tabulated per condition", "per-item cutpoints", "probit",
+                              "probit, per-item cutpoints"])
+def test_integrated_respondent_intercepts_are_the_integral_of_the_answers_likelihood(covariate, cutpoints, link):
     """The integrated form's log-likelihood at a random point against scipy's adaptive quadrature of each
     respondent's answers over their N(0, sd) intercept, written from the reported (uncentred) parameters:
-    P(answer <= k) = logistic(cut[i, k] - condition - age slope x age - u), where item i's cutpoints cut[i] are
-    the shared cutpoints minus its item effect, or its own (per_item). With the covariate every respondent has a
-    shift of their own; without it, the two conditions' answers are tabulated."""
+    P(answer <= k) = F(cut[i, k] - condition - age slope x age - u), F the logistic (or normal) CDF, where item
+    i's cutpoints cut[i] are the shared cutpoints minus its item effect, or its own (per_item). With the covariate
+    every respondent has a shift of their own; without it, the two conditions' answers are tabulated (logit)."""
     from scipy import integrate, special
+
+    cdf = special.expit if link == "logit" else special.ndtr
 
     survey = _survey_for_integration(covariate=covariate)
     per_item = cutpoints == "per_item"
     fitted = build_regression(survey, RegressionSpec(respondent_intercept=True, integrate_respondents=True,
-                                                     cutpoints=cutpoints))
+                                                     cutpoints=cutpoints, link=link))
     keys = ["condition", *(["age"] if covariate else [])]
     alike = survey.answers.pivot_table(index=["respondent", *keys], columns="item", values="answer", observed=True)
     patterns = len(alike.reset_index(level=keys).drop_duplicates())  # respondents who answered alike count once
     assert fitted.n_likelihood_rows == patterns and not fitted.has_random_intercepts
     model = fitted.model
-    assert ("pattern_group" in model.named_vars) is not covariate  # which of the two operations
+    assert ("pattern_group" in model.named_vars) is not covariate  # which of the two forms
     assert ("item" in model.named_vars) is not per_item  # per-item cutpoints take the place of item effects
     rng = np.random.default_rng(5)
     point = {k: v + rng.normal(0, 0.3, np.shape(v)) for k, v in model.initial_point().items()}
@@ -299,7 +304,7 @@ def test_integrated_respondent_intercepts_are_the_integral_of_the_answers_likeli
         lower = np.array([cuts[str(q)][a - 1] for q, a in zip(person["item"], k)])
 
         def density(u):
-            p = special.expit(upper - eta - u) - special.expit(lower - eta - u)
+            p = cdf(upper - eta - u) - cdf(lower - eta - u)
             return np.prod(p) * stats.norm.pdf(u, 0.0, sd)
 
         expected += np.log(integrate.quad(density, -12 * sd, 12 * sd, epsabs=0, epsrel=1e-10, limit=200)[0])
@@ -341,11 +346,10 @@ def test_integrated_intercepts_count_a_weighted_respondent_weight_times():
 
 def test_integration_is_refused_where_the_integral_would_be_wrong():
     survey = _survey_for_integration()
-    with pytest.raises(ValueError, match="logit link"):
-        build_regression(survey, RegressionSpec(link="probit", respondent_intercept=True, integrate_respondents=True))
     with pytest.raises(ValueError, match="needs a respondent intercept"):
         RegressionSpec(integrate_respondents=True)
-    assert integration_refused(survey, RegressionSpec(respondent_intercept=True)) is None
+    for link in ("logit", "probit"):
+        assert integration_refused(survey, RegressionSpec(link=link, respondent_intercept=True)) is None
     frame = survey.answers
     changing = dataclasses.replace(survey, answers=frame.assign(age=frame["age"] + (frame["item"] == "q2")))
     assert "age changes within respondents" in integration_refused(

@@ -280,7 +280,7 @@ CONFIG_KEYS: dict[str, ConfigKey] = {
     "integrate_respondents": ConfigKey(_optional_flag, "ordinal with a respondent intercept: integrate each "
                                        "respondent's intercept out of the likelihood, which then sums over the counts "
                                        "of identical answer patterns (the same posterior; its cost stops growing with "
-                                       "respondents), instead of sampling one per respondent. Logit link, predictors "
+                                       "respondents), instead of sampling one per respondent. Predictors "
                                        "constant within a respondent. Default: on with frequency weights (which need "
                                        "it), off otherwise", "model"),
     "item_effects": ConfigKey(_flag, "ordinal with several items and shared cutpoints: an effect per item against "
@@ -486,14 +486,9 @@ class AnalysisConfig:
             self.regression_spec()
         except ValueError as exc:
             fail("respondent_intercept", str(exc))
-        if self.integrate_respondents and (self.model != "ordinal" or self.respondent_intercept is False
-                                           or self.link != "logit"):
+        if self.integrate_respondents and (self.model != "ordinal" or self.respondent_intercept is False):
             fail("integrate_respondents", "integrating the respondents' intercepts out needs the ordinal model with "
-                                          "its respondent intercept and the logit link")
-        if self.respondent_intercept and self.weight and self.link != "logit":
-            fail("weight", "frequency weights with a respondent intercept need the intercepts integrated out (a "
-                           "weighted row stands for several respondents, each with their own intercept), and that "
-                           f"is written for the logit link, not {self.link}")
+                                          "its respondent intercept")
         if self.respondent_intercept and not self.respondent and not self.items:  # wide layout: a row is a respondent
             fail("respondent_intercept", "needs the `respondent` column")
 

@@ -178,9 +178,10 @@ PATTERN_ANSWERS, PATTERN_GROUP = "pattern_answers", "pattern_group"
 
 
 def integrated_likelihood(name: str, answers: np.ndarray, group: np.ndarray, cutpoints, shift, sd,
-                          counts: np.ndarray, *, counts_name: str, dims: str = "pattern"):
+                          counts: np.ndarray, *, counts_name: str, dims: str = "pattern", link: str = "logit"):
     """Respondent intercepts N(0, sd) integrated out: sum over answer patterns of count x log L(pattern)
-    (quadrature.pattern_loglik; logit link). answers (pattern, item), 0-based, K = unanswered; group: each
+    (quadrature.pattern_loglik; with link="probit", quadrature.probit_pattern_loglik, a pytensor graph that
+    costs more per log density). answers (pattern, item), 0-based, K = unanswered; group: each
     pattern's index into shift (flat), or None when shift has one entry per pattern (an adjustment for a
     covariate gives every respondent their own: quadrature.weighted_shifted_loglik, which does not tabulate by
     group); counts: respondents per pattern, weighted (a frequency weight w adds w to its pattern's count:
@@ -197,10 +198,16 @@ def integrated_likelihood(name: str, answers: np.ndarray, group: np.ndarray, cut
         model.add_coord("item_of_pattern", np.arange(answers.shape[1]))
     answer_data = pm.Data(PATTERN_ANSWERS, answers, dims=(dims, "item_of_pattern"))
     count = pm.Data(counts_name, counts, dims=dims)
+    if link not in LINKS:
+        raise ValueError(f"link must be one of {', '.join(LINKS)}, not {link!r}")
+    group_data = None if group is None else pm.Data(PATTERN_GROUP, np.asarray(group, dtype="int64"), dims=dims)
+    if link == "probit":
+        return pm.Potential(name, quadrature.probit_weighted_loglik(answer_data, group_data, count, cutpoints, shift,
+                                                                    sd, nodes=quadrature.nodes_for(answers.shape[1],
+                                                                                                   "probit")))
     nodes = quadrature.nodes_for(answers.shape[1])
     if group is None:
         return pm.Potential(name, quadrature.weighted_shifted_loglik(answer_data, count, cutpoints, shift, sd,
                                                                      nodes=nodes))
-    group_data = pm.Data(PATTERN_GROUP, np.asarray(group, dtype="int64"), dims=dims)
     return pm.Potential(name, quadrature.weighted_pattern_loglik(answer_data, group_data, count, cutpoints, shift, sd,
                                                                  nodes=nodes))

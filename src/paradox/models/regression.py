@@ -115,7 +115,7 @@ class RegressionSpec:
     #: Pairs of factors (a, b) whose interaction a:b enters besides their main effects.
     interactions: tuple[tuple[str, str], ...] = ()
     #: Integrate the respondents' intercepts out of the likelihood instead of sampling them (`respondent_intercept`,
-    #: logit link, predictors constant within a respondent: see `integration_refused`).
+    #: predictors constant within a respondent: see `integration_refused`).
     integrate_respondents: bool = False
     #: Pairs of factors (a, b): a's effects vary across b's levels, partially pooled (a|b; see the module docstring).
     pooled: tuple[tuple[str, str], ...] = ()
@@ -282,12 +282,10 @@ def integration_refused(survey: Survey, spec: RegressionSpec) -> str | None:
     """Why this model's respondent intercepts cannot be integrated out of its likelihood, or None when they can.
 
     The integrated likelihood (paradox.models.ordinal.integrated_likelihood) multiplies a respondent's answers at
-    each value of their intercept, with one latent shift per respondent and per-item cutpoints: so the link must be
-    the logit, every predictor but the item must be constant within a respondent, and each item answered once."""
+    each value of their intercept, with one latent shift per respondent and per-item cutpoints: so every predictor
+    but the item must be constant within a respondent, and each item answered once."""
     if not spec.respondent_intercept:
         return "the model has no respondent intercept"
-    if spec.link != "logit":
-        return f"the integrated likelihood is written for the logit link, not {spec.link}"
     if survey.spec.within_respondent:
         return f"{', '.join(survey.spec.within_respondent)} changes within respondents"
     answers = survey.answers
@@ -460,7 +458,8 @@ def _integrated_ordinal(survey: Survey, spec: RegressionSpec, terms, priors, sam
         if spec.cutpoints == "shared":  # the items' shifts move into per-item cutpoints
             cutpoints = cutpoints[None, :] - item_shift[:, None]
         ordinal.integrated_likelihood("answers", rows[answer_columns].to_numpy(), group_of if tabulate else None,
-                                      cutpoints, eta, sd, patterns.to_numpy(), counts_name="pattern_count")
+                                      cutpoints, eta, sd, patterns.to_numpy(), counts_name="pattern_count",
+                                      link=spec.link)
     return dataclasses.replace(sampled, model=model, spec=spec, survey=survey, parameters=[*names, "cutpoints"],
                                predictive_model=sampled.model if predicts else None, n_patterns=len(rows))
 
