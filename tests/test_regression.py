@@ -284,7 +284,8 @@ def test_integrated_respondent_intercepts_are_the_integral_of_the_answers_likeli
     names = [*([] if per_item else ["item"]), "condition", *(["age"] if covariate else []), "respondent_sd",
              "cutpoints"]
     outputs = model.replace_rvs_by_values([model[n] for n in [*names, "answers"]])  # functions of the point
-    at_point = model.compile_fn(outputs, inputs=model.value_vars, point_fn=False)
+    # Without numba: the value does not depend on the backend, and five models compile in seconds, not minutes.
+    at_point = model.compile_fn(outputs, inputs=model.value_vars, point_fn=False, mode="FAST_COMPILE")
     *found, loglik = at_point(*[point[v.name] for v in model.value_vars])
     values = dict(zip(names, found))
     if per_item:
