@@ -37,11 +37,10 @@ quadrature, pattern by pattern) that the tests check them against. Answers are 0
 (= n_categories) means "unanswered", an item that adds nothing.
 
 The probit link (F the standard normal CDF) uses the same rule, its nodes 1.81 times closer together and
-reaching further (`PROBIT_REACH`), as a pytensor graph with its gradient by
-automatic differentiation (`probit_weighted_loglik`): no tabulation by group and no compiled operation of its own,
-so it costs more per log density than the logit operations; it serves the regression's probit models, not the
-SRP models or the calibration study. Its accuracy is checked on the same grid against `pattern_loglik_scipy(...,
-link="probit")`.
+reaching further (`PROBIT_REACH`), as a pytensor graph with its gradient by automatic differentiation
+(`probit_weighted_loglik`): no tabulation by group and no compiled operation of its own, so it costs more per log
+density than the logit operations; it serves the regression's probit models, not the SRP models or the
+calibration study. Its accuracy is checked on the same grid against `pattern_loglik_scipy(..., link="probit")`.
 """
 
 from __future__ import annotations
@@ -157,10 +156,9 @@ def probit_pattern_loglik(answers, group, cutpoints: pt.TensorVariable, shift: p
                           *, nodes: int | None = None, reach: float = PROBIT_REACH) -> pt.TensorVariable:
     """log L per pattern, (pattern,), for the probit link, P(answer_i = k | eta) = Phi(c[i, k] - eta) - Phi(c[i,
     k-1] - eta), by the same rule with nodes closer together and further out (`nodes_for(items, "probit")`), as a
-    pytensor graph. group:
-    each pattern's index into shift, or None when shift has one entry per pattern. Each P is a difference of two
-    tail probabilities on the side where neither is near 1 (no cancellation far out), floored at
-    pattern_integral.FLOOR as the logit operations floor it."""
+    pytensor graph. group: each pattern's index into shift, or None when shift has one entry per pattern. Each P
+    is a difference of two tail probabilities on the side where neither is near 1 (no cancellation far out),
+    floored at pattern_integral.FLOOR as the logit operations floor it."""
     answers, z, weight = _tensor_rule(answers, nodes, reach, "probit")
     cutpoints = pt.as_tensor_variable(cutpoints)
     column = pt.ones((cutpoints.shape[0], 1))
