@@ -152,29 +152,56 @@ def weighted_shifted_loglik(answers, weights, cutpoints: pt.TensorVariable, shif
     return pattern_shift_integral.shifted_weighted_loglik(answers, weights, cutpoints, shift, sd, z, weight)
 
 
+def _tail(x):
+    """1 - Phi(x), the standard normal's upper tail."""
+    return 0.5 * pt.erfc(x / np.sqrt(2.0))
+
+
+def _probit_probability(x_lower, x_upper, tail_lower, tail_upper, cdf_lower, cdf_upper):
+    """P = Phi(x_upper) - Phi(x_lower) (x_lower <= x_upper) as a difference of two tails on the side where neither
+    is near 1, so no cancellation far out; tail_* = 1 - Phi(x_*) and cdf_* = Phi(x_*), each computed directly."""
+    return pt.switch(x_lower >= 0, tail_lower - tail_upper,
+                     pt.switch(x_upper <= 0, cdf_upper - cdf_lower, 1.0 - cdf_lower - tail_upper))
+
+
 def probit_pattern_loglik(answers, group, cutpoints: pt.TensorVariable, shift: pt.TensorVariable, sd: pt.TensorVariable,
                           *, nodes: int | None = None, reach: float = PROBIT_REACH) -> pt.TensorVariable:
     """log L per pattern, (pattern,), for the probit link, P(answer_i = k | eta) = Phi(c[i, k] - eta) - Phi(c[i,
     k-1] - eta), by the same rule with nodes closer together and further out (`nodes_for(items, "probit")`), as a
-    pytensor graph. group: each pattern's index into shift, or None when shift has one entry per pattern. Each P
-    is a difference of two tail probabilities on the side where neither is near 1 (no cancellation far out),
-    floored at pattern_integral.FLOOR as the logit operations floor it."""
+    pytensor graph; P floored at pattern_integral.FLOOR as the logit operations floor it (`_probit_probability`).
+
+    group: each pattern's index into shift. Then, as the logit rule does, P is tabulated once per (group, item,
+    answer, node) from the tails at each cutpoint, and each pattern gathers its items' rows. Measured on the
+    stand-in's 794 patterns in 12 groups (3 items, 431 nodes; 2026-11-29, a calibration study running beside it):
+    7.8 ms per log density and gradient, against 99 ms computing every pattern's own P, and 0.7 ms for the logit
+    rule's compiled operation. group None (a shift per pattern, as with a covariate): every pattern's own P."""
     answers, z, weight = _tensor_rule(answers, nodes, reach, "probit")
     cutpoints = pt.as_tensor_variable(cutpoints)
-    column = pt.ones((cutpoints.shape[0], 1))
-    # Answer a lies between lower[a] and upper[a]; the code K ("unanswered") between -inf and inf, so P = 1.
-    lower = pt.concatenate([-np.inf * column, cutpoints, -np.inf * column], axis=1)
-    upper = pt.concatenate([cutpoints, np.inf * column, np.inf * column], axis=1)
-    items = pt.arange(cutpoints.shape[0])[None, :]
-    eta = (shift if group is None else shift[group])[:, None, None] + sd * z[None, None, :]  # (pattern, 1, node)
-    a, b = lower[items, answers][:, :, None] - eta, upper[items, answers][:, :, None] - eta  # (pattern, item, node)
+    items = pt.arange(cutpoints.shape[0])
+    if group is None:  # per pattern: its items' two cutpoints around each answer
+        column = pt.ones((cutpoints.shape[0], 1))
+        # Answer a lies between lower[a] and upper[a]; the code K ("unanswered") between -inf and inf, so P = 1.
+        lower = pt.concatenate([-np.inf * column, cutpoints, -np.inf * column], axis=1)
+        upper = pt.concatenate([cutpoints, np.inf * column, np.inf * column], axis=1)
+        eta = shift[:, None, None] + sd * z[None, None, :]  # (pattern, 1, node)
+        a = lower[items[None, :], answers][:, :, None] - eta  # (pattern, item, node)
+        b = upper[items[None, :], answers][:, :, None] - eta
+        p = _probit_probability(a, b, _tail(a), _tail(b), _tail(-a), _tail(-b))
+        log_p = pt.log(pt.maximum(p, pattern_integral.FLOOR))
+    else:  # a table per (group, item, answer, node), from each cutpoint's two tails
+        x = cutpoints[None, :, :, None] - (shift[:, None, None, None] + sd * z[None, None, None, :])  # (g, i, cut, n)
 
-    def tail(x):  # 1 - Phi(x)
-        return 0.5 * pt.erfc(x / np.sqrt(2.0))
+        def padded(table, below, above):  # the bottom category's lower cutpoint -inf, the top one's upper +inf
+            edge = pt.ones_like(table[:, :, :1, :])
+            return pt.concatenate([below * edge, table, above * edge], axis=2)
 
-    p = pt.switch(a >= 0, tail(a) - tail(b), pt.switch(b <= 0, tail(-b) - tail(-a), 1.0 - tail(-a) - tail(b)))
-    log_integrand = pt.log(pt.maximum(p, pattern_integral.FLOOR)).sum(axis=1) + np.log(weight)[None, :]
-    return pt.logsumexp(log_integrand, axis=1)
+        x, upper_tail, cdf = padded(x, -np.inf, np.inf), padded(_tail(x), 1.0, 0.0), padded(_tail(-x), 0.0, 1.0)
+        p = _probit_probability(x[:, :, :-1], x[:, :, 1:], upper_tail[:, :, :-1], upper_tail[:, :, 1:],
+                                cdf[:, :, :-1], cdf[:, :, 1:])  # (group, item, answer, node)
+        table = pt.log(pt.maximum(p, pattern_integral.FLOOR))
+        table = pt.concatenate([table, pt.zeros_like(table[:, :, :1, :])], axis=2)  # unanswered: log 1
+        log_p = table[group[:, None], items[None, :], answers]  # (pattern, item, node)
+    return pt.logsumexp(log_p.sum(axis=1) + np.log(weight)[None, :], axis=1)
 
 
 def probit_weighted_loglik(answers, group, weights, cutpoints: pt.TensorVariable, shift: pt.TensorVariable,
