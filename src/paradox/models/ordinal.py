@@ -57,10 +57,14 @@ def scaled_prior(scale: float, respondent_spread: float) -> float:
     return float(f"{scale * scaled_ratio(respondent_spread):.2g}")
 
 
-def _distribution(link: str):
+def _checked_link(link: str) -> str:
     if link not in LINKS:
         raise ValueError(f"link must be one of {', '.join(LINKS)}, not {link!r}")
-    return pm.OrderedLogistic if link == "logit" else pm.OrderedProbit
+    return link
+
+
+def _distribution(link: str):
+    return pm.OrderedLogistic if _checked_link(link) == "logit" else pm.OrderedProbit
 
 
 # --- cutpoints --------------------------------------------------------------------------------------------
@@ -198,10 +202,8 @@ def integrated_likelihood(name: str, answers: np.ndarray, group: np.ndarray, cut
         model.add_coord("item_of_pattern", np.arange(answers.shape[1]))
     answer_data = pm.Data(PATTERN_ANSWERS, answers, dims=(dims, "item_of_pattern"))
     count = pm.Data(counts_name, counts, dims=dims)
-    if link not in LINKS:
-        raise ValueError(f"link must be one of {', '.join(LINKS)}, not {link!r}")
     group_data = None if group is None else pm.Data(PATTERN_GROUP, np.asarray(group, dtype="int64"), dims=dims)
-    if link == "probit":
+    if _checked_link(link) == "probit":
         return pm.Potential(name, quadrature.probit_weighted_loglik(answer_data, group_data, count, cutpoints, shift,
                                                                     sd, nodes=quadrature.nodes_for(answers.shape[1],
                                                                                                    "probit")))

@@ -369,7 +369,7 @@ def _cutpoints(survey: Survey, spec: RegressionSpec, priors: Priors, centred: bo
 def _build_ordinal(survey, spec, terms, priors, collapse) -> RegressionModel:
     lo, k = survey.spec.scale[0], survey.spec.n_categories
     per_item = spec.cutpoints == "per_item"
-    columns = _predictor_columns(survey, terms) + ["item"] * per_item
+    columns = _predictor_columns(survey, terms) + (["item"] if per_item else [])
     if spec.respondent_intercept:
         columns = columns + ["respondent"]
     if collapse:
