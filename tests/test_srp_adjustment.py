@@ -41,8 +41,9 @@ def survey_of(frame, covariates=("age",), region=True, group="session"):
 
 
 def likelihood(model, form: str, point: dict) -> float:
-    """The model's likelihood term alone (no priors), at `point` (value variables)."""
-    term = model[LIKELIHOOD[form]]
+    """The model's likelihood term alone (no priors), at `point` (value variables); the cell model's is the
+    engine's, `answers`, in both forms."""
+    term = model["answers" if "cell_effect" in model.named_vars else LIKELIHOOD[form]]
     return float(model.compile_logp(vars=[term], mode=FORWARD_MODE)(point))
 
 
@@ -178,3 +179,20 @@ def test_adjusting_for_a_confounder_removes_a_spurious_paradox():
             assert "adjusted_for" not in result.verdicts
     (adjusted, adjusted_sd), (plain, plain_sd) = means[True], means[False]
     assert abs(adjusted) < 3 * adjusted_sd and abs(plain - 3.0) < 3 * plain_sd and plain > 3 * plain_sd, means
+
+
+def test_the_cell_models_cutpoints_are_the_average_respondents_whatever_the_covariates_origin():
+    """srp.cell_model is a spec on the engine, which reports cutpoints at covariates = 0; the cell model centres its
+    covariates first, so its cutpoints (which top_two_box reads) are those of the average respondent: moving a
+    covariate's origin (age in years from birth, or from 1,000 years earlier) leaves them unchanged at any point."""
+    design = load_design(DATA_DIR / "design" / "examples" / "shared_control.yaml")
+    frame = simulate_survey(design).groupby(CELL, sort=False).head(10).reset_index(drop=True)
+    frame = frame.assign(age=np.random.default_rng(4).normal(40, 12, len(frame)))
+    spec = dataclasses.replace(design.survey_spec(min_cell_size=1), covariates=("age",))
+    models = [srp.cell_model(validate(frame.assign(age=frame["age"] + shift), spec), design) for shift in (0.0, 1000.0)]
+    point = {k: v + np.random.default_rng(6).normal(0, 0.3, np.shape(v)) for k, v in models[0].initial_point().items()}
+    point["age"] = np.array(0.05)
+    cutpoints = [m.compile_fn(m.replace_rvs_by_values([m["cutpoints"]]), inputs=m.value_vars, point_fn=True,
+                              on_unused_input="ignore", mode=FORWARD_MODE)(point)[0] for m in models]
+    assert np.abs(cutpoints[0] - cutpoints[1]).max() < 1e-9
+    assert np.ptp(cutpoints[0], axis=1).min() > 0  # a real point, not all thresholds equal

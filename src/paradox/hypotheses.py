@@ -51,7 +51,8 @@ def top_two_box(idata: xr.DataTree) -> xr.DataArray:
     zero = xr.zeros_like(effects.isel(recovery_level=0, drop=True)).expand_dims(cell=[srp.CELLS[0]])
     shift = xr.concat([zero, effects.rename(recovery_level="cell").assign_coords(cell=list(srp.CELLS[1:]))], dim="cell")
     eta = shift + (post["experiment_baseline"] if "experiment_baseline" in post else 0.0)
-    threshold = post["cutpoints"].isel(cut=-2, drop=True)          # between K-2 and K-1
+    cutpoints = post["cutpoints"]  # (item, cut), or the engine's (item, cutpoint): srp.cell_model
+    threshold = cutpoints.isel({cutpoints.dims[-1]: -2}, drop=True)  # between K-2 and K-1
     u = xr.DataArray(np.sqrt(2.0) * _NODES, dims="node")
     w = xr.DataArray(_WEIGHTS / np.sqrt(np.pi), dims="node")
     prob = (w * expit(eta + post["respondent_sd"] * u - threshold)).sum("node")

@@ -119,6 +119,9 @@ class RegressionSpec:
     integrate_respondents: bool = False
     #: Pairs of factors (a, b): a's effects vary across b's levels, partially pooled (a|b; see the module docstring).
     pooled: tuple[tuple[str, str], ...] = ()
+    #: (term name, sd): that term's effects or slope ~ Normal(0, sd) in place of the priors' effect_sd (the SRP cell
+    #: model's covariates: effect_sd / the covariate's SD, paradox.models.srp.adjustment_priors).
+    term_priors: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self):
         if self.family not in FAMILIES:
@@ -385,7 +388,7 @@ def _build_ordinal(survey, spec, terms, priors, collapse) -> RegressionModel:
               "pattern" if collapse else "answer_row": np.arange(len(rows)), **term_coords(terms)}
     with pm.Model(coords=coords) as model:
         eta, offset, names = linear_predictor(rows, terms, priors.effect_sd, priors.group_sd, survey,
-                                              spec.respondent_intercept, survey.answers,
+                                              spec.respondent_intercept, survey.answers, dict(spec.term_priors),
                                               respondent_sd=priors.respondent_sd, effect_spread=priors.effect_spread)
         cutpoints = _cutpoints(survey, spec, priors, bool(terms), (offset,), per_category)
         if per_item:  # each row's item's cutpoints
@@ -449,7 +452,8 @@ def _integrated_ordinal(survey: Survey, spec: RegressionSpec, terms, priors, sam
             item_shift, item_offset = full - pt.dot(full, shares), pt.dot(full, shares)
             names.append("item")
         eta, offset, person_names = linear_predictor(person_rows, person_terms, priors.effect_sd, priors.group_sd,
-                                                     survey, False, answers, effect_spread=priors.effect_spread)
+                                                     survey, False, answers, dict(spec.term_priors),
+                                                     effect_spread=priors.effect_spread)
         names += person_names
         sd = pm.HalfNormal("respondent_sd", priors.respondent_sd)
         names.append("respondent_sd")
@@ -498,7 +502,7 @@ def _build_gaussian(survey, spec, terms, priors) -> RegressionModel:
     n = rows["n"].to_numpy(dtype=float)
     with pm.Model(coords={"pattern": np.arange(len(rows)), **term_coords(terms)}) as model:
         eta, offset, names = linear_predictor(rows, terms, priors.effect_sd, priors.group_sd, survey,
-                                              spec.respondent_intercept, survey.respondents,
+                                              spec.respondent_intercept, survey.respondents, dict(spec.term_priors),
                                               effect_spread=priors.effect_spread)
         centred = bool(terms)
         intercept = pm.Normal("intercept_centred" if centred else "intercept", (lo + hi) / 2, priors.intercept_sd)

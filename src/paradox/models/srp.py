@@ -30,7 +30,7 @@ from scipy import stats
 
 from paradox.data import Survey
 from paradox.design import CELL, CELLS, EXPERIMENT, NO_FAILURE, RECOVERY_LEVELS, Design, check_controls
-from paradox.models import ordinal
+from paradox.models import ordinal, regression
 from paradox.models.terms import Term, linear_predictor, term_coords
 
 #: Short names of the recovery levels used as coordinates.
@@ -144,6 +144,9 @@ def coords_for(survey: Survey) -> dict[str, list]:
 
 #: The survey columns that say where a respondent is in the design; every other predictor is an adjustment.
 DESIGN_COLUMNS = (EXPERIMENT, CELL)
+#: The cell factor's column in the survey the engine sees (cell_model): its effects, `named_cell[<cell>]`, are each
+#: cell's against the reference cell. ("cell" is the dim of cell_effect, and a variable may not take a dim's name.)
+CELL_FACTOR = "named_cell"
 
 
 def adjustment_terms(survey: Survey) -> tuple[Term, ...]:
@@ -198,8 +201,8 @@ def adjustment_priors(survey: Survey, priors: OrdinalPriors = OrdinalPriors()) -
 #: Names of the SRP models' own variables and dims, which an adjustment column may not take.
 SRP_NAMES = frozenset({"cutpoints", "respondent", "respondent_sd", "respondent_z", "recovery_effect",
                        "recovery_effect_mean", "recovery_effect_tau", "recovery_effect_z", "experiment_baseline",
-                       "cell_effect", "cell_effect_free", "satisfaction", "satisfaction_integrated", "item",
-                       "cut", "pattern", "answer", "experiment", "cell", "recovery_level", "free_cell"})
+                       "cell_effect", "cell_effect_free", CELL_FACTOR, "satisfaction", "satisfaction_integrated",
+                       "item", "cut", "pattern", "answer", "experiment", "cell", "recovery_level", "free_cell"})
 
 
 def _adjustment(rows: pd.DataFrame, survey: Survey, priors: OrdinalPriors):
@@ -452,21 +455,29 @@ def _integrated_parameters(n_items: int, n_cut: int, n_experiments: int, priors:
 def cell_model(survey: Survey, design: Design, priors: OrdinalPriors = OrdinalPriors(),
                integrate_respondents: bool | None = None) -> pm.Model:
     """Hierarchical cumulative-logit model of a named-cell layout (shared control, factorial, within subject;
-    design.layout): one latent effect per cell, the SRP tests contrasts over cells.
+    design.layout), built by the ordinal engine (paradox.models.regression) from a spec, the SRP tests contrasts
+    over its cells:
 
-    eta[r, i] = respondent[r] + cell_effect[cell of the answer],   answer ~ OrderedLogistic(eta, cutpoints[i])
+    eta[r, i] = respondent[r] + cell_effect[cell of the answer] + adjustments
+    answer[r, i] ~ OrderedLogistic(eta[r, i], cutpoints[i])
 
-    cell_effect is 0 at the reference cell (the first experiment's control) and N(0, effect_sd) elsewhere, so
-    each delta against that control has the prior of ordinal_model's recovery effects. Deterministics in the
-    form the rest of the package reads: recovery_effect (experiment, recovery_level) = cell_effect[the level's
-    cell] - cell_effect[control], and experiment_baseline (experiment) = cell_effect[control], so that
-    hypotheses.paradox_tests, top_two_box and method_verdicts apply unchanged. No pooling across experiments:
-    in these layouts experiments share cells, so their effects are not exchangeable draws.
+    The spec: the cell as a factor (`named_cell`, the reference cell its baseline: the first complete experiment's
+    control), free cutpoints per item, a respondent intercept, and the survey's other predictors (adjustment_terms).
+    Each cell's effect against the reference ~ N(0, effect_sd), as ordinal_model's recovery effects against their
+    control; a covariate's slope N(0, effect_sd / its SD) (adjustment_priors). The engine samples the predictors
+    centred, so the cutpoints' prior applies at the average respondent and needs no location prior of its own.
+    Deterministics in the form the rest of the package reads: cell_effect (cell; 0 at the reference),
+    recovery_effect (experiment, recovery_level) = cell_effect[the level's cell] - cell_effect[control] and
+    experiment_baseline (experiment) = cell_effect[control] (_cell_contrasts), so that hypotheses.paradox_tests,
+    top_two_box and method_verdicts apply unchanged; `cutpoints` (item, cutpoint) at the reference cell, the
+    covariates at their mean and the other factors at their baseline. No pooling across experiments: in these
+    layouts experiments share cells, so their effects are not exchangeable draws. The likelihood is the engine's,
+    named `answers`.
 
-    Respondent intercepts N(0, respondent_sd): integrated out (the default between subjects), or sampled, which
-    a within-subject layout needs (a respondent's intercept is shared by their cells). Frequency weights as in
-    ordinal_model. An experiment without respondents in its control or a recovery cell is refused
-    (design.check_controls).
+    Respondent intercepts N(0, respondent_sd): integrated out (the default between subjects; frequency weights
+    count patterns), or sampled (zero-sum), which a within-subject layout needs (a respondent's intercept is shared
+    by their cells) and which the engine refuses with frequency weights. An experiment without respondents in its
+    control or a recovery cell is refused (design.check_controls).
     """
     if not design.named_cells:
         raise ValueError("the separate layout (one control per experiment) is ordinal_model's")
@@ -479,46 +490,42 @@ def cell_model(survey: Survey, design: Design, priors: OrdinalPriors = OrdinalPr
                          "layout samples the intercepts (integrate_respondents=False)")
     survey = counted_respondents(survey)
     coords, roles = _layout_cells(design, set(survey.respondents[CELL].astype(str)))
-    cells = coords["cell"]
-    coords = {**coords, "item": survey.items, "cut": [f"{k}|{k + 1}" for k in range(1, survey.spec.n_categories)]}
-    n_items, n_cut = len(survey.items), survey.spec.n_categories - 1
-
-    with pm.Model(coords=coords) as model:
-        cutpoints = ordinal.item_cutpoints(n_items, n_cut, priors.cutpoint_sd,
-                                           location_sd=priors.cutpoint_location_sd)
-        free = pm.Normal("cell_effect_free", 0.0, priors.effect_sd, dims="free_cell")
-        effect = pm.Deterministic("cell_effect", pt.concatenate([pt.zeros(1), free]), dims="cell")
+    # the adjustments' effects and slopes (adjustment_priors also refuses a constant covariate or a reserved name)
+    slopes = {name: sd for name, (_, sd) in adjustment_priors(survey, priors).items()
+              if name != f"{survey.spec.group}_sd"}
+    spec = regression.RegressionSpec(
+        respondent_intercept=True, integrate_respondents=integrate_respondents, cutpoints="per_item",
+        priors=regression.Priors(effect_sd=priors.effect_sd, cutpoint_sd=priors.cutpoint_sd, group_sd=priors.group_sd,
+                                 respondent_sd=priors.respondent_sd),
+        term_priors=tuple(slopes.items()))
+    model = regression.build_regression(_cell_factor_survey(survey, coords["cell"]), spec).model
+    with model:
+        for name, values in coords.items():
+            if name != "free_cell":
+                model.add_coord(name, values)
+        effect = pm.Deterministic("cell_effect", pt.concatenate([pt.zeros(1), model[CELL_FACTOR]]), dims="cell")
         _cell_contrasts(effect, roles)
-        if integrate_respondents:
-            patterns, answers = answer_patterns(survey, keys=(CELL, *adjustment_columns(survey)))
-            model.add_coord("pattern", np.arange(len(patterns)))
-            group = pd.Categorical(patterns[CELL].astype(str), categories=cells).codes
-            respondent_sd = pm.HalfNormal("respondent_sd", priors.respondent_sd)
-            shift, group = _adjusted_shift(effect, group, patterns, survey, priors)
-            ordinal.integrated_likelihood("satisfaction_integrated", answers, group, cutpoints, shift, respondent_sd,
-                                          patterns["n"].to_numpy(dtype=float), counts_name=PATTERN_COUNTS)
-            return model
-        frame = survey.answers
-        respondent_codes, respondents = pd.factorize(frame["respondent"], sort=False)
-        model.add_coord("respondent", list(respondents))
-        model.add_coord("answer", np.arange(len(frame)))
-        cell_idx = pd.Categorical(frame[CELL].astype(str), categories=cells).codes
-        if within:  # one intercept per person across their cells: iid, non-centred
-            respondent_sd = pm.HalfNormal("respondent_sd", priors.respondent_sd)
-            z = pm.Normal("respondent_z", 0.0, 1.0, dims="respondent")
-            intercept = respondent_sd * z
-        else:
-            first = frame.groupby(respondent_codes, sort=True)[CELL].first().astype(str)
-            group = pd.Categorical(first, categories=cells).codes
-            intercept, _ = ordinal.cell_decomposed_intercepts(group, len(cells), priors.respondent_sd)
-        eta = intercept[respondent_codes] + effect[cell_idx]
-        adjustment = _adjustment(frame, survey, priors)
-        ordinal.answer_likelihood(
-            "satisfaction", eta if adjustment is None else eta + adjustment,
-            pt.sort(cutpoints, axis=-1)[frame["item"].cat.codes.to_numpy()],
-            frame["answer"].to_numpy() - survey.spec.scale[0], dims="answer", weights=answer_weights(survey),
-        )
     return model
+
+
+def _cell_factor_survey(survey: Survey, cells: list[str]) -> Survey:
+    """The survey as the engine sees a named-cell layout: the cell a factor (CELL_FACTOR, levels `cells`, the
+    reference first) in place of experiment and cell (a cell says which experiments it serves); the other factors,
+    covariates and grouping column kept, the covariates centred on the respondents' (weighted) mean, so that the
+    engine's cutpoints, reported at covariates = 0, are the average respondent's."""
+    weights = survey.respondents[survey.spec.weight].to_numpy(dtype=float) if survey.spec.weight else None
+    centre = {name: float(np.average(survey.respondents[name].to_numpy(dtype=float), weights=weights))
+              for name in survey.spec.covariates}
+
+    def recoded(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.assign(**{CELL_FACTOR: pd.Categorical(frame[CELL].astype(str), categories=cells)},
+                            **{name: frame[name].astype(float) - mean for name, mean in centre.items()})
+
+    factors = {CELL_FACTOR: tuple(cells), **{k: v for k, v in survey.spec.factors.items() if k not in DESIGN_COLUMNS}}
+    within = tuple(CELL_FACTOR if name == CELL else name for name in survey.spec.within_respondent)
+    spec = dataclasses.replace(survey.spec, factors=factors, within_respondent=within)
+    return dataclasses.replace(survey, spec=spec, answers=recoded(survey.answers),
+                               respondents=recoded(survey.respondents))
 
 
 def named_cell_statistics(survey: Survey) -> pd.DataFrame:
