@@ -126,3 +126,41 @@ def test_rule_sensitivity_judges_the_stored_probabilities_again(design):
     assert table.loc[0.95, "rate_claim"] == pytest.approx(calibration.operating_characteristics(rows, design)
                                                           .iloc[0]["rate_claim"]) == pytest.approx(0.625)
     assert table.loc[0.975, "rate_claim"] == 0.0
+
+
+@pytest.mark.parametrize("pooled", [False, True], ids=["unpooled", "pooled"])
+def test_every_committed_verdict_is_its_stored_probabilities_judged_again(design, pooled):
+    """The study's fingerprint leaves the decision probability out, because a row's verdict depends on it only
+    through the probabilities the row stores: judged again at the probability each committed fit was judged at
+    (0.95), every stored verdict comes back. A verdict that needed anything else would fail here."""
+    import json
+
+    from paradox.studies.tasks import judged_at
+
+    rows_dir = calibration.OUTPUT_DIR / "fits" / calibration.study(design, pooled, replicates=1).name / "rows"
+    rows = pd.DataFrame([row for path in sorted(rows_dir.glob("*.json")) for row in json.loads(path.read_text())])
+    assert len(rows) >= 400
+    assert (judged_at(rows, 0.95) == rows["verdict"]).all()
+    assert (judged_at(rows, 0.975) != rows["verdict"]).any()  # the check can tell two probabilities apart
+
+
+def test_a_new_decision_probability_keeps_the_study_but_a_new_region_does_not(design, tmp_path):
+    """The stored fits stay valid for another decision probability (their verdicts are judged again when read:
+    p_claim 0.96 is the claim at 0.95, inconclusive at 0.975) and are refused for another region."""
+    import dataclasses
+    import json
+
+    from paradox.studies import ResultStore, StudyMismatch
+    from paradox.verdict import DecisionRule
+
+    study = calibration.study(design, False, replicates=1)
+
+    def with_rule(probability, rope=0.18):
+        return dataclasses.replace(study, rule=DecisionRule(rope=rope, probability=probability))
+
+    first = ResultStore(tmp_path, with_rule(0.95))
+    (first.rows_dir / "null__r00000.json").write_text(json.dumps(_rows("null", [[verdict.CLAIM]])))
+    assert list(first.table()["verdict"]) == [verdict.CLAIM]
+    assert list(ResultStore(tmp_path, with_rule(0.975)).table()["verdict"]) == [verdict.INCONCLUSIVE]
+    with pytest.raises(StudyMismatch):
+        ResultStore(tmp_path, with_rule(0.95, rope=0.1))

@@ -59,8 +59,12 @@ def test_effect_summary_counts_the_posterior_mass_above_zero():
     assert table.at["favourable", "lower"] == pytest.approx(np.quantile(fav, 0.025))
 
 
-@pytest.mark.parametrize("p, expected", [(0.99, "positive"), (0.95, "positive"), (0.949, "undecided"),
-                                         (0.051, "undecided"), (0.05, "negative"), (0.0, "negative")])
+P = hypotheses.DECISION_PROBABILITY
+
+
+@pytest.mark.parametrize("p, expected", [(0.999, "positive"), (P, "positive"), (P - 0.001, "undecided"),
+                                         (0.95, "undecided"), (1 - P + 0.001, "undecided"), (1 - P, "negative"),
+                                         (0.0, "negative")])
 def test_direction_uses_the_one_decision_probability(p, expected):
     assert hypotheses.direction(p, "positive", "negative", "undecided") == expected
 

@@ -30,7 +30,7 @@ from paradox import verdict as decision
 from paradox.design import DEFAULT_DESIGN, Design, load_design
 from paradox.planning import PLAN_DRAWS
 from paradox.settings import RESULTS_DIR, SamplerSettings
-from paradox.studies.tasks import NOT_CONVERGED, OUTCOMES
+from paradox.studies.tasks import NOT_CONVERGED, OUTCOMES, judged_at
 
 OUTPUT_DIR = RESULTS_DIR / "calibration"
 TABLE = "operating_characteristics.csv"
@@ -48,8 +48,8 @@ SENSITIVITY_PROBABILITIES = (0.95, 0.975, 0.99)
 #: at bulk ESS above 1,900 and tail ESS above 500; on its first 8 tasks R-hat reached 1.01 in 7 of 8 fits with
 #: 500 tuning steps and 500 draws, in 1 of 8 with 4 chains of 500, and in 0 of 8 with 2 chains of 1,000 (largest
 #: 1.0093); pooled at 2 x (500 + 1,000), 0 of 6 (largest 1.0092). Fewer refits make the longer fits cheaper
-#: overall, and "not converged", which is no verdict, rare. 2,000 draws estimate a probability near the
-#: decision threshold 0.95 to about +/-0.007.
+#: overall, and "not converged", which is no verdict, rare. 2,000 draws estimate a probability near a
+#: decision threshold of 0.95-0.975 to about +/-0.005-0.007.
 #: The pooled fits' target acceptance: 0.9, not the package's 0.99 (`hypotheses.POOLED_TARGET_ACCEPT`). Both
 #: sample the same posterior; a fit's checks still fail on any divergence (then it is refitted). 0.99 buys a
 #: notebook a divergence-free run with near certainty (at 0.9 one divergence in 44,000 draws of notebook 06's
@@ -151,13 +151,9 @@ def rule_sensitivity(rows: pd.DataFrame, design: Design,
     exact without refitting, since a verdict depends on the fit only through the probabilities each row stores
     (`paradox.verdict.classify`); a fit that did not converge stays without a verdict. Changing the region of
     practical equivalence needs the fits again (the rows hold probabilities at the design's region only)."""
-    probability_columns = list(decision.PROBABILITY_COLUMNS)
     out = []
     for probability in probabilities:
-        judged = rows["verdict"].where(
-            rows["verdict"] == NOT_CONVERGED,
-            [decision.classify(p, probability) for p in rows[probability_columns].to_dict("records")])
-        table = operating_characteristics(rows.assign(verdict=judged), design)
+        table = operating_characteristics(rows.assign(verdict=judged_at(rows, probability)), design)
         out.append(table[["scenario", "claim_true", "pooled", "n_sims", "rate_claim", "mc_se"]]
                    .assign(decision_probability=probability))
     return pd.concat(out, ignore_index=True)[["decision_probability", "scenario", "claim_true", "pooled", "n_sims",

@@ -61,8 +61,9 @@ PLAN_SAMPLER = "nutpie"
 DEFAULT_SIZES = (40, 80, 120, 160, 240)
 DEFAULT_SIMULATIONS = 100
 DEFAULT_TARGET = 0.8
-#: One-sided level of the Welch test the assurance is compared with.
-WELCH_ALPHA = 0.05
+#: One-sided level of the Welch test the assurance is compared with, by default: that of the package's Welch
+#: verdicts, 1 - the decision probability (a plan uses its design's, `welch_level`).
+WELCH_ALPHA = 1.0 - decision.DECISION_PROBABILITY
 #: Small telescopes (Simonsohn 2015): a replication with 2.5 times the original's sample has about 80%
 #: power to reject "the effect is as small as d33%" when the true effect is zero.
 TELESCOPES_FACTOR = 2.5
@@ -250,6 +251,11 @@ def welch_power(d: float, n_per_cell: float, alpha: float = WELCH_ALPHA) -> floa
     return float(stats.nct.sf(stats.t.isf(alpha, df), df, d * np.sqrt(n_per_cell / 2)))
 
 
+def welch_level(design: Design) -> float:
+    """The one-sided level of the design's Welch verdicts, 1 - its decision probability (paradox.verdict)."""
+    return 1.0 - design.decision.probability
+
+
 def telescopes_size(original_n_per_cell: float | None) -> int | None:
     """Simonsohn's (2015) rule: a replication of 2.5 times the original's cell size."""
     return None if original_n_per_cell is None else int(math.ceil(TELESCOPES_FACTOR * original_n_per_cell))
@@ -274,8 +280,9 @@ def assurance_table(rows: pd.DataFrame, priors: list[DesignPrior], design: Desig
         record["assurance"], record["assurance_mc_se"] = record["rate_claim_holds"], record["rate_claim_holds_mc_se"]
         record["rate_conclusive"], record["rate_conclusive_mc_se"] = rate(
             ~group["verdict"].isin([decision.INCONCLUSIVE, NOT_CONVERGED]))
-        record["welch_power"] = welch_power(prior.favourable[0] / scale, size)
-        powers = [welch_power(d / scale, size) for d in group["true_delta_fav"]]  # at each survey's true effect
+        record["welch_power"] = welch_power(prior.favourable[0] / scale, size, welch_level(design))
+        # at each survey's true effect
+        powers = [welch_power(d / scale, size, welch_level(design)) for d in group["true_delta_fav"]]
         record["welch_assurance"], record["welch_assurance_mc_se"] = rate(powers)
         record["mean_p_claim_mcse"] = float(group["p_claim_mcse"].mean()) if "p_claim_mcse" in group else float("nan")
         record["share_refitted"] = float(group["refitted"].mean())
@@ -298,13 +305,13 @@ def smallest_size(table: pd.DataFrame, target: float, column: str = "assurance")
 
 def welch_size(prior: DesignPrior, design: Design, target: float, largest: int = 100_000) -> int | None:
     """Smallest cell size at which Welch's test reaches `target` power at the prior's mean effect."""
-    d = prior.favourable[0] / latent_sd(design)
-    if d <= 0 or welch_power(d, largest) < target:
+    d, alpha = prior.favourable[0] / latent_sd(design), welch_level(design)
+    if d <= 0 or welch_power(d, largest, alpha) < target:
         return None
     low, high = 2, largest
     while low < high:
         mid = (low + high) // 2
-        low, high = (mid + 1, high) if welch_power(d, mid) < target else (low, mid)
+        low, high = (mid + 1, high) if welch_power(d, mid, alpha) < target else (low, mid)
     return low
 
 
@@ -338,7 +345,7 @@ def summary(table: pd.DataFrame, priors: list[DesignPrior], design: Design, targ
                      "respondents in the experiment)." if n is not None else
                      f"No cell size in the grid reaches assurance {target:g}: try larger sizes.")
         welch = welch_size(prior, design, target)
-        lines.append(f"For comparison, Welch's one-sided t-test (level {WELCH_ALPHA}) of the paradox at the favourable "
+        lines.append(f"For comparison, Welch's one-sided t-test (level {welch_level(design):.3g}) of the paradox at the favourable "
                      f"level reaches power {target:g} at {welch} per cell (at the prior's mean effect; it tests "
                      "recovery > no failure only, not the region of practical equivalence or the moderation)."
                      if welch is not None else "Welch's test of the paradox does not reach that power at any size "

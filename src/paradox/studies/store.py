@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from paradox.studies.tasks import Study, Task
+from paradox.studies.tasks import Study, Task, judged_at
 
 
 class StudyMismatch(ValueError):
@@ -69,8 +69,11 @@ class ResultStore:
         _write_atomically(path, json.dumps(rows, indent=0))
 
     def table(self) -> pd.DataFrame:
-        """Every stored row, ordered by scenario, replicate and moderator."""
+        """Every stored row, ordered by scenario, replicate and moderator, its verdict judged at the study's decision
+        probability (`judged_at`: a row keeps the verdict of the probability it was fitted under, which the
+        fingerprint leaves out, so that a new probability needs no refit)."""
         rows = [row for p in sorted(self.rows_dir.glob("*.json")) for row in json.loads(p.read_text())]
         if not rows:
             return pd.DataFrame()
-        return pd.DataFrame(rows).sort_values(["scenario", "replicate", "moderator"], kind="stable").reset_index(drop=True)
+        table = pd.DataFrame(rows).sort_values(["scenario", "replicate", "moderator"], kind="stable")
+        return table.assign(verdict=judged_at(table, self.study.decision_rule.probability)).reset_index(drop=True)

@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
+import pandas as pd
 
 from paradox import __version__
 from paradox.design import Design
 from paradox.settings import SEED, SamplerSettings
 from paradox.studies.fits import FitMethod
 from paradox.studies.scenarios import Scenario
-from paradox.verdict import VERDICTS, DecisionRule
+from paradox.verdict import PROBABILITY_COLUMNS, VERDICTS, DecisionRule, classify
 
 #: A fit that fails its convergence checks is refitted once with this many times the chains (fit_task).
 REFIT_CHAIN_FACTOR = 2
@@ -28,6 +29,15 @@ REFIT_CHAIN_FACTOR = 2
 NOT_CONVERGED = "not converged"
 #: Every outcome of a task's judgement: a verdict of the rule, or a fit that did not converge.
 OUTCOMES = (*VERDICTS, NOT_CONVERGED)
+
+
+def judged_at(rows: pd.DataFrame, probability: float) -> pd.Series:
+    """Each row's verdict at the decision probability `probability`, from the probabilities the row stores
+    (`paradox.verdict.classify`): exact without refitting, since a fit's verdict depends on the probability only
+    there. A fit that did not converge stays without a verdict. (The region of practical equivalence is another
+    matter: the stored probabilities are against the study's region, so a new region needs the fits again.)"""
+    verdicts = [classify(p, probability) for p in rows[list(PROBABILITY_COLUMNS)].to_dict("records")]
+    return rows["verdict"].where(rows["verdict"] == NOT_CONVERGED, verdicts)
 
 
 @dataclass(frozen=True, order=True)
@@ -114,7 +124,9 @@ class Study:
             "paradox": __version__,
             "method": self.method.describe(),
             "model": self.model_fingerprint,
-            "rule": [self.decision_rule.rope, self.decision_rule.probability],
+            # The region, not the decision probability: a row stores the probabilities against the region, and its
+            # verdict is judged again at the study's decision probability whenever it is read (ResultStore.table).
+            "rope": self.decision_rule.rope,
             "settings": {k: getattr(self.settings, k)
                          for k in ("draws", "tune", "chains", "seed", "target_accept", "max_tree_depth")},
             "refit_chain_factor": REFIT_CHAIN_FACTOR,
