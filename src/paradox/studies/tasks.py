@@ -118,7 +118,8 @@ class Study:
                       for s in self.scenarios for r in range(self.replicates))
 
     def fingerprint(self) -> dict:
-        """Everything a row depends on except the number of replicates (a study can be extended)."""
+        """Everything a row depends on, except the number of replicates (a study can be extended) and the decision
+        probability (a row's verdict is judged again at the study's whenever it is read: `judged_at`)."""
         sim = self.design.simulation
         return {
             "paradox": __version__,
