@@ -42,7 +42,17 @@ def test_rates_and_their_standard_errors_treat_the_survey_as_the_unit(design):
 def test_truth_of_the_claim_follows_the_region(design):
     truths = {t.name: t.claim_true(design.decision.rope_logit) for t in calibration.TRUTHS}
     assert truths == {"null": False, "hypothesised": True, "paradox_both": False, "moderation_only": False,
-                      "just_inside": False, "half_size": True}
+                      "just_inside": False, "half_size": True, "heterogeneous": True}
+    # with shifts, the claim must hold in every experiment: one favourable effect inside the region is enough
+    assert not calibration.Truth("t", 0.3, -1.0, "", shifts=(-0.2, 0.0, 0.2, 0.4)).claim_true(0.18)
+
+
+def test_a_heterogeneous_truth_shifts_each_experiment_and_a_uniform_one_is_unchanged(design):
+    heterogeneous = next(t for t in calibration.TRUTHS if t.shifts).scenario(design)
+    assert [(fav, unfav) for _, fav, unfav in heterogeneous.effects] == [(0.6, -1.8), (1.0, -1.4), (1.4, -1.0),
+                                                                        (1.8, -0.6)]
+    from paradox.studies import Scenario
+    assert calibration.TRUTHS[1].scenario(design) == Scenario.uniform("hypothesised", design, 1.2, -1.2)
 
 
 def test_goal_report_says_when_a_goal_is_missed(design):
@@ -131,8 +141,10 @@ def test_rule_sensitivity_judges_the_stored_probabilities_again(design):
 @pytest.mark.parametrize("pooled", [False, True], ids=["unpooled", "pooled"])
 def test_every_committed_verdict_is_its_stored_probabilities_judged_again(design, pooled):
     """The study's fingerprint leaves the decision probability out, because a row's verdict depends on it only
-    through the probabilities the row stores: judged again at the probability each committed fit was judged at
-    (0.95), every stored verdict comes back. A verdict that needed anything else would fail here."""
+    through the probabilities the row stores: judged again at the probability each committed fit was judged at,
+    every stored verdict comes back. A verdict that needed anything else would fail here. Rows record that
+    probability (`decision_probability`) since 2026-11-29 14:27; the older ones were judged at 0.95 (the rule until
+    14:03 that day) or 0.975 (the rule since), which a row does not say: such a row must come back at one of them."""
     import json
 
     from paradox.studies.tasks import judged_at
@@ -140,8 +152,15 @@ def test_every_committed_verdict_is_its_stored_probabilities_judged_again(design
     rows_dir = calibration.OUTPUT_DIR / "fits" / calibration.study(design, pooled, replicates=1).name / "rows"
     rows = pd.DataFrame([row for path in sorted(rows_dir.glob("*.json")) for row in json.loads(path.read_text())])
     assert len(rows) >= 400
-    assert (judged_at(rows, 0.95) == rows["verdict"]).all()
-    assert (judged_at(rows, 0.975) != rows["verdict"]).any()  # the check can tell two probabilities apart
+    rows = rows.reindex(columns=[*rows.columns.drop("decision_probability", errors="ignore"), "decision_probability"])
+    recorded = rows["decision_probability"].notna()
+    for probability in rows.loc[recorded, "decision_probability"].unique():
+        at = rows[recorded & (rows["decision_probability"] == probability)]
+        assert (judged_at(at, probability) == at["verdict"]).all()
+    older = rows[~recorded]
+    assert ((judged_at(older, 0.95) == older["verdict"]) | (judged_at(older, 0.975) == older["verdict"])).all()
+    assert (judged_at(older, 0.95) == older["verdict"]).mean() > 0.8  # nearly all of them from before the change
+    assert (judged_at(rows, 0.99) != rows["verdict"]).any()  # the check can tell probabilities apart
 
 
 def test_a_new_decision_probability_keeps_the_study_but_a_new_region_does_not(design, tmp_path):

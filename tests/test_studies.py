@@ -96,6 +96,23 @@ def test_store_refuses_another_study_and_a_second_write(design, tmp_path):
     assert not list(tmp_path.rglob("*.partial"))
 
 
+def test_a_study_with_a_scenario_added_keeps_the_stored_rows(design, tmp_path):
+    """A task's rows depend on its own scenario alone (seeds from the master seed, the scenario's name and the
+    replicate), so the same study with a scenario more takes the store over, and its study.json becomes the larger
+    study's; a scenario changed, or one the store holds and the study drops, makes another study."""
+    study = _study(design, 2)
+    task = study.tasks()[0]
+    ResultStore(tmp_path, study).write(task, [{"scenario": task.scenario, "replicate": 0, "moderator": "m"}])
+    changed = dataclasses.replace(study, scenarios=(Scenario.uniform("null", design, 0.1, 0.0), *study.scenarios[1:]))
+    with pytest.raises(StudyMismatch, match="different study"):
+        ResultStore(tmp_path, changed)
+    more = dataclasses.replace(study, scenarios=(*study.scenarios, Scenario.uniform("extra", design, 0.5, -0.5)))
+    assert ResultStore(tmp_path, more).done() == {task.key}
+    assert (tmp_path / "study.json").read_text() == more.fingerprint_json()
+    with pytest.raises(StudyMismatch, match="different study"):
+        ResultStore(tmp_path, study)
+
+
 def test_a_change_to_the_model_code_is_another_study(design, monkeypatch):
     """The rows depend on the model's code, not only on the method's name: a stored study whose model has
     changed since (here the quadrature's reach, which sets its nodes) is refused, not read."""

@@ -82,6 +82,7 @@ def fit_task(task: Task, study: Study) -> list[dict]:
                     f"delta_{short}_lower": float(lower), f"delta_{short}_upper": float(upper),
                     f"covers_{short}": bool(lower <= true <= upper)}
         row |= judge(draws["favourable"], draws["unfavourable"], study.decision_rule)
+        row["decision_probability"] = study.decision_rule.probability  # what the stored verdict was judged at
         if not converged:
             row["verdict"] = NOT_CONVERGED
         row["p_claim_mcse"] = _claim_mcse(effects.sel(experiment=moderator), study.decision_rule.rope)

@@ -1,7 +1,8 @@
 """The rows of finished tasks, one JSON file per task, so that a study interrupted at any point resumes
 where it stopped.
 
-    DIR/study.json              what the rows depend on (Study.fingerprint); a different study is refused
+    DIR/study.json              what the rows depend on (Study.fingerprint); a different study is refused, the
+                                same study with scenarios added takes the stored rows over
     DIR/rows/<task key>.json    one finished task: its rows
 
 Each file is written to a temporary name and renamed, so a file that exists is complete; a task is
@@ -37,6 +38,16 @@ def _write_atomically(path: Path, text: str) -> None:
         raise
 
 
+def _extends(study: dict, stored: dict) -> bool:
+    """Whether the study (fingerprint) is the stored one with scenarios added: every other entry equal and every
+    stored scenario kept as it was. A task's rows depend on its own scenario alone (its seeds come from the master
+    seed, the scenario's name and the replicate), so the stored rows stay valid."""
+    others = {k: v for k, v in study.items() if k != "scenarios"}
+    stored_others = {k: v for k, v in stored.items() if k != "scenarios"}
+    kept = all(study["scenarios"].get(name) == definition for name, definition in stored["scenarios"].items())
+    return others == stored_others and kept
+
+
 class ResultStore:
     def __init__(self, directory: str | Path, study: Study):
         self.directory = Path(directory)
@@ -44,13 +55,14 @@ class ResultStore:
         self.study = study
         fingerprint = study.fingerprint_json()
         stamp = self.directory / "study.json"
-        if stamp.exists():
-            if stamp.read_text() != fingerprint:
+        if stamp.exists() and stamp.read_text() != fingerprint:
+            if not _extends(json.loads(fingerprint), json.loads(stamp.read_text())):
                 raise StudyMismatch(
                     f"{self.directory}: holds the rows of a different study (its study.json differs from this "
                     "study's method, settings, design or scenarios); use another directory, or delete this one "
                     "to start again")
-        else:
+            _write_atomically(stamp, fingerprint)  # the same study with more scenarios: its rows stay valid
+        elif not stamp.exists():
             self.rows_dir.mkdir(parents=True, exist_ok=True)
             _write_atomically(stamp, fingerprint)
         self.rows_dir.mkdir(exist_ok=True)
