@@ -30,7 +30,7 @@ from paradox import verdict as decision
 from paradox.design import DEFAULT_DESIGN, Design, load_design
 from paradox.planning import PLAN_DRAWS
 from paradox.settings import RESULTS_DIR, SamplerSettings
-from paradox.studies.tasks import NOT_CONVERGED, OUTCOMES, judged_at
+from paradox.studies.tasks import OUTCOMES, judged_at
 
 OUTPUT_DIR = RESULTS_DIR / "calibration"
 TABLE = "operating_characteristics.csv"

@@ -345,8 +345,8 @@ def summary(table: pd.DataFrame, priors: list[DesignPrior], design: Design, targ
                      "respondents in the experiment)." if n is not None else
                      f"No cell size in the grid reaches assurance {target:g}: try larger sizes.")
         welch = welch_size(prior, design, target)
-        lines.append(f"For comparison, Welch's one-sided t-test (level {welch_level(design):.3g}) of the paradox at the favourable "
-                     f"level reaches power {target:g} at {welch} per cell (at the prior's mean effect; it tests "
+        lines.append(f"For comparison, Welch's one-sided t-test (level {welch_level(design):.3g}) of the paradox at the "
+                     f"favourable level reaches power {target:g} at {welch} per cell (at the prior's mean effect; it tests "
                      "recovery > no failure only, not the region of practical equivalence or the moderation)."
                      if welch is not None else "Welch's test of the paradox does not reach that power at any size "
                      "(the prior's mean effect is not positive).")

@@ -318,7 +318,8 @@ CONFIG_KEYS: dict[str, ConfigKey] = {
                             "e.g. data/design/examples/shared_control.yaml); the survey's cells must be its cells "
                             "(default data/design/magnini2007_design.yaml; relative to the config)", "model"),
     "decision": ConfigKey(_decision, "with srp: the decision rule of the verdicts, any of {probability: 0.975, "
-                          "rope_logit: 0.18, rope_points: 0.10} (default: the design file's decision section)", "model"),
+                          "rope_logit: 0.18, rope_points: 0.10} (default: the design file's decision section)",
+                          "model"),
     "draws": ConfigKey(_whole(1), f"posterior draws per chain (default by PARADOX_MODE: full {_FULL.draws}, "
                        f"fast {_FAST.draws})", "sampling"),
     "tune": ConfigKey(_whole(0), f"tuning steps per chain (default: full {_FULL.tune}, fast {_FAST.tune})", "sampling"),
