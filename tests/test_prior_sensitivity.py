@@ -48,3 +48,34 @@ def test_a_prior_that_decides_the_verdict_is_reported(design):
     effects = table[table["prior changed"].isin(["none (as fitted)", "recovery effects"])].set_index("scale factor")
     assert effects.loc[0.5, "p_claim"] < effects.loc[1.0, "p_claim"] - 0.1   # shrunk towards zero: less claim
     assert effects.loc[2.0, "p_claim"] > effects.loc[1.0, "p_claim"]
+
+
+def _table(rows):
+    import pandas as pd
+
+    return pd.DataFrame([{"hypothesis": "H1", "method": "ordinal", "reliable": True, "scale factor": factor,
+                          "verdict": verdict, "near_threshold": near} for factor, verdict, near in rows])
+
+
+def test_a_verdict_that_changes_only_within_monte_carlo_error_of_the_threshold_is_not_the_priors_doing():
+    """A P(claim) of 0.974 under the fitted prior and 0.976 under another straddles 0.975 by less than their Monte
+    Carlo error: other draws could put both on one side. Such a change is not counted; a change where both
+    verdicts are clear of the threshold is."""
+    assert prior_sensitivity.verdicts_unchanged(_table([(1.0, "inconclusive", False), (0.5, "claim holds", True)]))
+    assert not prior_sensitivity.verdicts_unchanged(_table([(1.0, "inconclusive", False),
+                                                            (0.5, "claim holds", False)]))
+    assert prior_sensitivity.verdicts_unchanged(_table([(1.0, "inconclusive", False), (2.0, "inconclusive", True)]))
+
+
+def test_near_threshold_marks_a_verdict_probability_within_its_monte_carlo_error_of_the_decision_probability(design):
+    """Independent draws of delta_fav with P(delta_fav > 0.18) about 0.975, delta_unfav far below: P(claim) lies
+    within a few Monte Carlo SEs (about 0.0025 at 4,000 draws) of 0.975 and is flagged; at about 0.70 it is not."""
+    rng = np.random.default_rng(4)
+    n = 4_000
+    flagged = {}
+    for name, mean in (("at", 0.18 + stats.norm.ppf(0.975) * 0.3), ("below", 0.18 + stats.norm.ppf(0.70) * 0.3)):
+        fav = 0.18 + (stats.norm.ppf((np.arange(n) + 0.5) / n) * 0.3 + mean - 0.18)[rng.permutation(n)]
+        idata = _posterior(fav, rng.normal(-3.0, 0.1, n), np.abs(rng.normal(3, 0.2, n)))
+        table = prior_sensitivity.prior_sensitivity(idata, design)
+        flagged[name] = bool(table.loc[table["scale factor"] == 1.0, "near_threshold"].item())
+    assert flagged == {"at": True, "below": False}

@@ -23,6 +23,12 @@ from paradox.models.srp import OrdinalPriors
 
 #: Pareto k above which importance sampling cannot stand in for a refit (Vehtari et al. 2024).
 PARETO_K_LIMIT = 0.7
+#: A verdict probability within this many Monte Carlo SEs of the decision probability could lie on either side of
+#: it with other draws (fast and full mode differ by about that much): a verdict that changes under another prior
+#: only there is not counted as the prior's doing (`verdicts_unchanged`); the row says `near_threshold`.
+MCSE_BAND = 3.0
+#: The probabilities that decide a verdict (paradox.verdict.classify).
+VERDICT_PROBABILITIES = tuple(decision._VERDICT_PROBABILITY.values())
 #: Scale factors of the alternative priors: half and twice the default scale.
 FACTORS = (0.5, 2.0)
 #: Which prior scale of OrdinalPriors each alternative changes, and a readable name.
@@ -53,6 +59,7 @@ def prior_sensitivity(idata: xr.DataTree, design: Design, priors: OrdinalPriors 
     alternatives = [("none (as fitted)", 1.0, priors)] + [
         (name, factor, replace(priors, **{name: getattr(priors, name) * factor}))
         for name in PRIORS for factor in FACTORS if name != "effect_spread" or "recovery_effect_tau" in post]
+    mcse = _verdict_mcse(idata["posterior"]["recovery_effect"], rule.rope)
     rows = []
     for name, factor, alternative in alternatives:
         if factor == 1.0:
@@ -61,20 +68,54 @@ def prior_sensitivity(idata: xr.DataTree, design: Design, priors: OrdinalPriors 
             # psislw smooths weights exp(-x) (it takes log-likelihoods, for leave-one-out): pass minus the log ratio.
             log_weights, pareto_k = array_stats.psislw(base - _log_prior(ordered, alternative))
             weights = np.exp(log_weights - logsumexp(log_weights))
+        # Reweighting leaves 1 / sum(w^2) effective draws of the N: each Monte Carlo SE grows by sqrt(N sum(w^2)).
+        inflation = float(np.sqrt(len(weights) * np.sum(weights ** 2)))
         for exp in design.experiments:
             if exp.moderator not in effects["experiment"].values:
                 continue
             draws = effects.sel(experiment=exp.moderator)
             judgement = decision.judge(draws.sel(recovery_level="favourable").values,
                                        draws.sel(recovery_level="unfavourable").values, rule, weights)
+            near = any(abs(judgement[c] - rule.probability) < MCSE_BAND * inflation * mcse[exp.moderator][c]
+                       for c in VERDICT_PROBABILITIES)
             rows.append({"prior changed": PRIORS.get(name, name), "scale factor": factor,
                          "hypothesis": exp.hypothesis, "method": method, "verdict": judgement["verdict"],
-                         "p_claim": judgement["p_claim"], "pareto_k": float(pareto_k),
+                         "p_claim": judgement["p_claim"], "near_threshold": near, "pareto_k": float(pareto_k),
                          "reliable": bool(pareto_k <= PARETO_K_LIMIT)})
     return pd.DataFrame(rows)
 
 
+def _verdict_mcse(effects: xr.DataArray, rope: float) -> dict[str, dict[str, float]]:
+    """Per experiment, the Monte Carlo SE of each verdict probability from the fitted chains (arviz's MCSE of the
+    event's indicator; 0 for an event that never or always happens)."""
+    import arviz as az
+
+    out = {}
+    for experiment in effects["experiment"].values:
+        draws = effects.sel(experiment=experiment)
+        events = decision.claim_indicators(draws.sel(recovery_level="favourable").values,
+                                           draws.sel(recovery_level="unfavourable").values, rope)
+        data = xr.Dataset({c: (("chain", "draw"), events[c].astype(float)) for c in VERDICT_PROBABILITIES})
+        values = az.mcse(data, method="mean")
+        out[str(experiment)] = {c: float(np.nan_to_num(values[c])) for c in VERDICT_PROBABILITIES}
+    return out
+
+
 def verdicts_unchanged(sensitivity: pd.DataFrame) -> bool:
-    """True when, among the reliable rows, every hypothesis gets one verdict under every prior."""
+    """True when, among the reliable rows, every hypothesis gets one verdict under every prior, beyond Monte Carlo
+    error: a verdict that differs from the fitted prior's, where either lies within MCSE_BAND Monte Carlo SEs of the
+    decision probability (`near_threshold`), could differ with other draws alone, and does not count."""
     reliable = sensitivity[sensitivity["reliable"]]
-    return bool(reliable.groupby(["hypothesis", "method"])["verdict"].nunique().eq(1).all())
+    for _, rows in reliable.groupby(["hypothesis", "method"]):
+        fitted = rows[rows["scale factor"] == 1.0].iloc[0]
+        changed = rows[(rows["verdict"] != fitted["verdict"]) & ~rows["near_threshold"]]
+        if len(changed) and not fitted["near_threshold"]:
+            return False
+    return True
+
+
+def near_threshold_rows(sensitivity: pd.DataFrame) -> str:
+    """The rows whose verdict lies within Monte Carlo error of the decision probability, one phrase each."""
+    near = sensitivity[sensitivity["near_threshold"]]
+    return "; ".join(f"{r['hypothesis']} ({r['prior changed']} x {r['scale factor']:g}: P(claim) {r['p_claim']:.3f})"
+                     for _, r in near.iterrows()) or "none"
