@@ -10,19 +10,23 @@ from paradox.studies import NOT_CONVERGED
 
 
 def _rows(scenario, verdicts_per_survey, covers=True, pooled=True, error=0.0):
-    """Rows as fit_task writes them; each verdict's own probability at 0.96, the others at 0 (p_claim is 0.96
-    where the verdict is the claim); every posterior mean `error` above the truth."""
+    """Rows as fit_task writes them, at the true deltas of the scenario's truth (its shifts by moderator); each
+    verdict's own probability at 0.96, the others at 0 (p_claim is 0.96 where the verdict is the claim); every
+    posterior mean `error` above the truth."""
+    truth = {t.name: t for t in calibration.TRUTHS}[scenario]
     rows = []
     for replicate, verdicts in enumerate(verdicts_per_survey):
         for k, v in enumerate(verdicts):
+            shift = truth.shifts[k] if truth.shifts else 0.0
+            true_fav, true_unfav = truth.favourable + shift, truth.unfavourable + shift
             probabilities = dict.fromkeys(verdict.PROBABILITY_COLUMNS, 0.0)
             if v in verdict._VERDICT_PROBABILITY:
                 probabilities[verdict._VERDICT_PROBABILITY[v]] = 0.96
             rows.append({"scenario": scenario, "pooled": pooled, "replicate": replicate, "moderator": f"m{k}",
                          "verdict": v, "covers_fav": covers, "covers_unfav": True,
                          "refitted": v == NOT_CONVERGED, **probabilities,
-                         "true_delta_fav": 0.5, "delta_fav_mean": 0.5 + error + 0.1 * (replicate % 2),
-                         "true_delta_unfav": -0.5, "delta_unfav_mean": -0.5 + error})
+                         "true_delta_fav": true_fav, "delta_fav_mean": true_fav + error + 0.1 * (replicate % 2),
+                         "true_delta_unfav": true_unfav, "delta_unfav_mean": true_unfav + error})
     return rows
 
 
@@ -42,7 +46,7 @@ def test_rates_and_their_standard_errors_treat_the_survey_as_the_unit(design):
 def test_truth_of_the_claim_follows_the_region(design):
     truths = {t.name: t.claim_true(design.decision.rope_logit) for t in calibration.TRUTHS}
     assert truths == {"null": False, "hypothesised": True, "paradox_both": False, "moderation_only": False,
-                      "just_inside": False, "half_size": True, "heterogeneous": True}
+                      "just_inside": False, "half_size": True, "heterogeneous": True, "mixed": False}
     # with shifts, the claim must hold in every experiment: one favourable effect inside the region is enough
     assert not calibration.Truth("t", 0.3, -1.0, "", shifts=(-0.2, 0.0, 0.2, 0.4)).claim_true(0.18)
 
@@ -53,6 +57,18 @@ def test_a_heterogeneous_truth_shifts_each_experiment_and_a_uniform_one_is_uncha
                                                                         (1.8, -0.6)]
     from paradox.studies import Scenario
     assert calibration.TRUTHS[1].scenario(design) == Scenario.uniform("hypothesised", design, 1.2, -1.2)
+
+
+def test_a_scenario_whose_claim_is_false_in_one_experiment_gets_a_row_for_it(design):
+    """"mixed": no paradox in the first experiment, the claim in the others. Its judgements are split by their own
+    truth, so the claim called in the first experiment counts as a false claim, in a row of its own."""
+    surveys = [[verdict.CLAIM] * 4, [verdict.INCONCLUSIVE, verdict.CLAIM, verdict.CLAIM, verdict.CLAIM]]
+    table = calibration.operating_characteristics(pd.DataFrame(_rows("mixed", surveys)), design)
+    rows = table.set_index("claim_true")
+    assert list(table["scenario"]) == ["mixed", "mixed"] and set(rows.index) == {True, False}
+    assert rows.loc[False, "n_judgements"] == 2 and rows.loc[False, "rate_claim"] == pytest.approx(0.5)
+    assert rows.loc[False, "true_delta_fav"] == pytest.approx(0.0) and rows.loc[True, "rate_claim"] == 1.0
+    assert "mixed, pooled" in "\n".join(calibration.goal_report(table))
 
 
 def test_goal_report_says_when_a_goal_is_missed(design):
