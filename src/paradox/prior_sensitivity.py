@@ -27,8 +27,6 @@ PARETO_K_LIMIT = 0.7
 #: it with other draws (fast and full mode differ by about that much): a verdict that changes under another prior
 #: only there is not counted as the prior's doing (`verdicts_unchanged`); the row says `near_threshold`.
 MCSE_BAND = 3.0
-#: The probabilities that decide a verdict (paradox.verdict.classify).
-VERDICT_PROBABILITIES = tuple(decision._VERDICT_PROBABILITY.values())
 #: Scale factors of the alternative priors: half and twice the default scale.
 FACTORS = (0.5, 2.0)
 #: Which prior scale of OrdinalPriors each alternative changes, and a readable name.
@@ -77,7 +75,7 @@ def prior_sensitivity(idata: xr.DataTree, design: Design, priors: OrdinalPriors 
             judgement = decision.judge(draws.sel(recovery_level="favourable").values,
                                        draws.sel(recovery_level="unfavourable").values, rule, weights)
             near = any(abs(judgement[c] - rule.probability) < MCSE_BAND * inflation * mcse[exp.moderator][c]
-                       for c in VERDICT_PROBABILITIES)
+                       for c in decision.DECIDING_COLUMNS)
             rows.append({"prior changed": PRIORS.get(name, name), "scale factor": factor,
                          "hypothesis": exp.hypothesis, "method": method, "verdict": judgement["verdict"],
                          "p_claim": judgement["p_claim"], "near_threshold": near, "pareto_k": float(pareto_k),
@@ -86,19 +84,10 @@ def prior_sensitivity(idata: xr.DataTree, design: Design, priors: OrdinalPriors 
 
 
 def _verdict_mcse(effects: xr.DataArray, rope: float) -> dict[str, dict[str, float]]:
-    """Per experiment, the Monte Carlo SE of each verdict probability from the fitted chains (arviz's MCSE of the
-    event's indicator; 0 for an event that never or always happens)."""
-    import arviz as az
-
-    out = {}
-    for experiment in effects["experiment"].values:
-        draws = effects.sel(experiment=experiment)
-        events = decision.claim_indicators(draws.sel(recovery_level="favourable").values,
-                                           draws.sel(recovery_level="unfavourable").values, rope)
-        data = xr.Dataset({c: (("chain", "draw"), events[c].astype(float)) for c in VERDICT_PROBABILITIES})
-        values = az.mcse(data, method="mean")
-        out[str(experiment)] = {c: float(np.nan_to_num(values[c])) for c in VERDICT_PROBABILITIES}
-    return out
+    """Per experiment, the Monte Carlo SE of each verdict probability from the fitted chains."""
+    return {str(e): decision.event_mcse(effects.sel(experiment=e, recovery_level="favourable").values,
+                                        effects.sel(experiment=e, recovery_level="unfavourable").values, rope)
+            for e in effects["experiment"].values}
 
 
 def verdicts_unchanged(sensitivity: pd.DataFrame) -> bool:

@@ -58,6 +58,8 @@ VERDICTS = (CLAIM, BOTH, MODERATION_ONLY, NO_PARADOX, INCONCLUSIVE)
 #: The joint probability behind each verdict (columns of every verdict table).
 _VERDICT_PROBABILITY = {CLAIM: "p_claim", BOTH: "p_paradox_both", MODERATION_ONLY: "p_moderation_no_paradox",
                         NO_PARADOX: "p_no_paradox"}
+#: The probabilities that decide a verdict (`classify`), in the order they are tried.
+DECIDING_COLUMNS = tuple(_VERDICT_PROBABILITY.values())
 #: Columns of a verdict table, after hypothesis and method.
 PROBABILITY_COLUMNS = ("p_claim", "p_paradox_favourable", "p_no_paradox_unfavourable", "p_moderation",
                        "p_paradox_both", "p_moderation_no_paradox", "p_no_paradox")
@@ -94,6 +96,19 @@ def claim_indicators(favourable, unfavourable, rope: float) -> dict[str, np.ndar
         "p_moderation_no_paradox": ~paradox_fav & moderation,
         "p_no_paradox": ~paradox_fav & ~paradox_unfav,
     }
+
+
+def event_mcse(favourable, unfavourable, rope: float, events=DECIDING_COLUMNS) -> dict[str, float]:
+    """The Monte Carlo SE of each event's probability from joint draws shaped (chain, draw) (arviz's MCSE of the
+    mean of the event's indicator; 0 for an event that never or always happens): how far the probability could move
+    with other draws, next to the decision threshold."""
+    import arviz as az
+    import xarray as xr
+
+    indicators = claim_indicators(favourable, unfavourable, rope)
+    data = xr.Dataset({e: (("chain", "draw"), indicators[e].astype(float)) for e in events})
+    values = az.mcse(data, method="mean")
+    return {e: float(np.nan_to_num(values[e])) for e in events}
 
 
 def claim_probabilities(favourable, unfavourable, rope: float, weights=None) -> dict[str, float]:

@@ -31,15 +31,12 @@ TIMING_COLUMNS = ("worker", "compiled", "prepare_s", "sample_s", "task_s")
 
 
 def _claim_mcse(effects, rope: float) -> float:
-    """Monte Carlo SE of P(claim) from the chains' draws (arviz's MCSE of the event's indicator): how far the
-    verdict's probability could move with other draws, next to the decision threshold."""
-    import arviz as az
+    """Monte Carlo SE of P(claim) from the chains' draws: how far the verdict's probability could move with other
+    draws, next to the decision threshold."""
+    from paradox.verdict import event_mcse
 
-    from paradox.verdict import claim_indicators
-
-    fav, unfav = (effects.sel(recovery_level=level) for level in ("favourable", "unfavourable"))
-    event = fav.copy(data=claim_indicators(fav.values, unfav.values, rope)["p_claim"].astype(float))
-    return float(az.mcse(event.to_dataset(name="claim"), method="mean")["claim"])
+    fav, unfav = (effects.sel(recovery_level=level).values for level in ("favourable", "unfavourable"))
+    return event_mcse(fav, unfav, rope, events=("p_claim",))["p_claim"]
 
 
 def fit_task(task: Task, study: Study) -> list[dict]:
