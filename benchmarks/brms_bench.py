@@ -3,8 +3,8 @@
     python benchmarks/brms_bench.py                  # or: make bench-r (installs R and brms when missing)
     python benchmarks/brms_bench.py --quick          # 120 respondents, few draws: checks the scripts only
 
-Each repetition fits, one after the other and each in its own process, (a) the package's default fit,
-`hypotheses.analyse_srp`'s ordinal model (srp.ordinal_model, pooled, respondent intercepts integrated out)
+Each repetition fits, one after the other and each in its own process, (a) the package's hierarchical fit,
+`hypotheses.analyse_srp`'s ordinal model with pooled=True (srp.ordinal_model, respondent intercepts integrated out)
 with its sampler (nutpie) and settings (`hypotheses.settings_for`), and (b) benchmarks/brms_fit.R, the same
 model in brms, with the same chains, warm-up, draws, target acceptance (adapt_delta) and seed. Both read one
 survey (workloads.make_survey, written to CSV for R). Reported: medians over the repetitions of the stages'
@@ -52,7 +52,7 @@ def package_fit(job: dict) -> dict:
     if not np.array_equal(written, survey_table(survey).astype(str).to_numpy()):
         raise RuntimeError(f"{job['survey_csv']} is not the survey of {job['respondents']} respondents")
     start = time.perf_counter()
-    model = srp.ordinal_model(survey, integrate_respondents=True)  # analyse_srp's defaults: pooled, integrated
+    model = srp.ordinal_model(survey, pooled=True, integrate_respondents=True)  # the hierarchical model, integrated
     build_s = time.perf_counter() - start
     settings = hypotheses.settings_for(model, SamplerSettings.from_env({"PARADOX_MODE": job["mode"]}))
     settings = settings.with_(cache="off", **{k: job[k] for k in ("draws", "tune") if job.get(k)})

@@ -81,6 +81,30 @@ def test_goal_report_says_when_a_goal_is_missed(design):
     assert "convergence checks twice (no verdict): at most 0.000" in report
 
 
+def test_goal_report_judges_the_verdicts_model_first_and_labels_the_other(design):
+    unpooled = _rows("just_inside", [[verdict.INCONCLUSIVE] * 4] * 10, pooled=False)
+    pooled = _rows("just_inside", [[verdict.CLAIM] * 4] * 10)
+    table = calibration.operating_characteristics(pd.DataFrame(unpooled + pooled), design)
+    report = calibration.goal_report(table, verdicts_pooled=False)
+    assert report[0] == "unpooled (the verdicts' model):" and report[1].endswith("goal <= 0.05: met")
+    second = report.index("pooled (a sensitivity check, not the verdicts):")
+    assert report[second + 1].endswith("NOT met")
+    assert calibration.goal_report(table, verdicts_pooled=True)[0] == "pooled (the verdicts' model):"
+
+
+def test_the_committed_study_meets_the_false_claim_goal_with_the_verdicts_model():
+    """results/calibration/ (make calibrate) for the model the verdicts come from (hypotheses.VERDICTS_POOLED):
+    every truth at the issue's 200 surveys, and the claim called where it is false in at most 5% of judgements.
+    Pooling the verdicts, or a rule that errs more often, fails this until the study is run again and meets it."""
+    from paradox.hypotheses import VERDICTS_POOLED
+
+    table = calibration.read_table(calibration.OUTPUT_DIR / calibration.TABLE)
+    rows = table[table["pooled"] == VERDICTS_POOLED]
+    assert set(rows["scenario"]) == {t.name for t in calibration.TRUTHS}
+    assert (rows["n_sims"] >= 200).all(), rows[["scenario", "n_sims"]]
+    assert rows.loc[~rows["claim_true"], "rate_claim"].max() <= calibration.FALSE_CLAIM_GOAL
+
+
 def test_a_survey_without_a_converged_fit_is_counted_not_dropped(design):
     surveys = [[verdict.CLAIM] * 4, [NOT_CONVERGED] * 4, [verdict.INCONCLUSIVE] * 4, [verdict.CLAIM] * 4]
     table = calibration.operating_characteristics(pd.DataFrame(_rows("null", surveys)), design)

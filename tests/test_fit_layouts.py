@@ -111,6 +111,12 @@ def test_an_unknown_design_file_is_refused(tmp_path, capsys, no_sampling):
     assert "analysis.yaml, key 'srp_design'" in err and "no_such_design.yaml" in err
 
 
+def test_pooling_is_refused_where_there_are_no_experiments_to_pool(tmp_path, capsys, no_sampling):
+    frame, config = example(tmp_path, "shared_control", n=4)
+    err = refused(tmp_path, capsys, frame, {**config, "srp_pooled": True})
+    assert "key 'srp_pooled'" in err and "shared_control layout" in err
+
+
 def test_a_cell_the_design_does_not_know_is_refused_naming_column_and_row(tmp_path, capsys, no_sampling):
     frame, config = example(tmp_path, "shared_control", n=4)
     frame.loc[5, "cell"] = "severity_medium"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -210,7 +211,31 @@ def test_weighted_and_duplicated_surveys_give_identical_srp_verdicts(tmp_path):
     pd.testing.assert_frame_equal(tables[0], tables[1], check_exact=True)
     # the Gaussian model's priors, set in the config, are in the report's prior table
     report = (tmp_path / "weighted" / "report.md").read_text()
-    assert "| SRP Gaussian | recovery_effect_mean[favourable] | Normal(0, 0.8) |" in report
+    assert re.search(r"\| SRP Gaussian \| recovery_effect\[[a-z_]+, favourable\] \| Normal\(0, 0\.8\) \|", report), report
+
+
+def test_srp_verdicts_are_unpooled_unless_the_config_pools_them(monkeypatch):
+    """The SRP models keep each experiment's effects their own by default (hypotheses.VERDICTS_POOLED: a pooled
+    verdict borrows a paradox from the other experiments), the report says which; `srp_pooled: true` pools them,
+    with a warning, and analyse_srp is told so."""
+    assert not any("srp_pooled: true" in c for c in prepare(srp_survey(), SRP_CONFIG).cautions)
+    assert any("each experiment's recovery effects its own" in n for n in prepare(srp_survey(), SRP_CONFIG).notes)
+    pooled = prepare(srp_survey(), {**SRP_CONFIG, "srp_pooled": True})
+    assert any("partially pooled (srp_pooled: true)" in n for n in pooled.notes)
+    assert any("borrows from the other experiments" in c for c in pooled.cautions)
+    told = []
+
+    def analyse(*args, pooled, **kwargs):
+        told.append(pooled)
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(fit_run, "sample", lambda *a, **k: None)
+    monkeypatch.setattr(fit_run, "_add_posterior_predictive", lambda *a, **k: None)
+    monkeypatch.setattr(fit_run, "analyse_srp", analyse)
+    for config in (SRP_CONFIG, {**SRP_CONFIG, "srp_pooled": True}):
+        with pytest.raises(RuntimeError, match="stop here"):
+            fit_run.fit_survey(srp_survey(), config)
+    assert told == [False, True]
 
 
 def test_srp_refuses_an_experiment_without_its_control(tmp_path, capsys, no_sampling):

@@ -52,6 +52,8 @@ FLAGS = {
     "--no-integrate-respondents": ("integrate_respondents", {"action": "store_const", "const": False,
                                                              "help": "sets `integrate_respondents: false`"}),
     "--srp": ("srp", {"action": "store_const", "const": True}),
+    "--srp-pooled": ("srp_pooled", {"action": "store_const", "const": True,
+                                    "help": "sets `srp_pooled: true` (the SRP models pool the experiments' effects)"}),
     "--prior": ("priors", {"metavar": "NAME=VALUE", "action": "append", "type": lambda text: _prior_flag(text),
                            "help": "set one prior, keeping the config's others; repeat for more. NAME is "
                                    "[KEY.]FIELD, KEY one of priors (the default), srp_priors, srp_gaussian_priors; "

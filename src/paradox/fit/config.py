@@ -313,6 +313,10 @@ CONFIG_KEYS: dict[str, ConfigKey] = {
                                       "statistics cannot and say 'none'; leave_out: every SRP verdict uses "
                                       "experiment and cell alone; refuse: exit 2 naming them. The report says "
                                       "which", "model"),
+    "srp_pooled": ConfigKey(_flag, "with srp, separate layout: partially pool the experiments' recovery effects in "
+                            "the SRP ordinal and Gaussian models (default false: each experiment's verdict from its own "
+                            "effects; pooling borrows a paradox from the other experiments, README, Operating "
+                            "characteristics)", "model"),
     "srp_design": ConfigKey(_optional_text, "with srp: the design YAML that names each experiment's hypothesis, "
                             "favourable level and layout (separate, shared_control, factorial, within_subject; "
                             "e.g. data/design/examples/shared_control.yaml); the survey's cells must be its cells "
@@ -378,6 +382,7 @@ class AnalysisConfig:
     priors: Priors = field(default_factory=Priors)
     srp: bool = False
     srp_other_predictors: str = "adjust"
+    srp_pooled: bool = False
     srp_priors: OrdinalPriors = field(default_factory=OrdinalPriors)
     # The srp_priors entries the config gives; the others are scaled to the data (paradox.fit.run.resolved_srp_priors).
     srp_priors_given: tuple[str, ...] = ()

@@ -63,9 +63,10 @@ def fit_replication_survey(survey: str | Path, config: str | Path, contrasts: li
     prepared = prepare(Path(survey), analysis)
     _check_experiments(contrasts, sorted(set(prepared.survey.respondents[EXPERIMENT].astype(str))), source)
     settings = analysis.sampler_settings(settings or SamplerSettings.from_env().with_(cache="off"))
-    # Only the ordinal model (as paradox fit's SRP analysis samples it: respondents integrated out); the
-    # Gaussian model and Welch's tests of analyse_srp are not needed here.
-    model = srp.ordinal_model(prepared.survey, integrate_respondents=True)
+    # Only the ordinal model (as paradox fit's SRP analysis samples it: respondents integrated out, the config's
+    # pooling, unpooled by default as the plan's simulations); the Gaussian model and Welch's tests of analyse_srp
+    # are not needed here.
+    model = srp.ordinal_model(prepared.survey, integrate_respondents=True, pooled=analysis.srp_pooled)
     idata = sample(model, settings_for(model, settings))
     interrupt.check()  # nutpie returns the draws so far on Ctrl-C: never take them for a result
     return SurveyFit(standardised_effects(idata["posterior"].to_dataset()), convergence_report(idata), settings)
