@@ -145,3 +145,29 @@ def test_destructive_out_is_refused_as_for_paradox_fit(tmp_path, capsys, out, me
     assert status == 2
     assert message in capsys.readouterr().err
     assert [p.name for p in tmp_path.iterdir()] == ["table.csv"]
+
+
+@pytest.mark.parametrize("pooled", [False, True])
+def test_a_raw_survey_is_fitted_with_the_configs_pooling(tmp_path, monkeypatch, pooled):
+    """As `paradox fit` fits it: unpooled unless the config says `srp_pooled: true` (hypotheses.VERDICTS_POOLED)."""
+    import yaml
+
+    from paradox.replication import survey as replication_survey
+    from paradox.replication.inputs import load_replication_table
+
+    config = yaml.safe_load(SURVEY_CONFIG.read_text())
+    config_file = tmp_path / "analysis.yaml"
+    config_file.write_text(yaml.safe_dump({**config, "srp_pooled": pooled}))
+    shutil.copy(SURVEY, tmp_path / SURVEY.name)
+    told = []
+
+    def ordinal_model(survey, **kwargs):
+        told.append(kwargs["pooled"])
+        raise RuntimeError("stop before sampling")
+
+    monkeypatch.setattr(replication_survey.srp, "ordinal_model", ordinal_model)
+    with pytest.raises(RuntimeError, match="stop before sampling"):
+        replication_survey.fit_replication_survey(tmp_path / SURVEY.name, config_file,
+                                                  load_replication_table(ORIGINALS, replication_given=False),
+                                                  str(ORIGINALS))
+    assert told == [pooled]
