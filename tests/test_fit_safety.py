@@ -18,6 +18,7 @@ from paradox.errors import EXIT_BAD_INPUT, InputError
 from paradox.fit import AnalysisConfig, prepare
 from paradox.fit import run as fit_run
 from paradox.fit.priors import HALF_NORMAL_SD, regression_priors, srp_gaussian_priors, srp_priors
+from paradox.hypotheses import VERDICTS_POOLED
 from paradox.models.srp import GaussianPriors, OrdinalPriors
 
 #: A short run: these tests check plumbing and a prior's dominance, not posterior numbers.
@@ -211,7 +212,8 @@ def test_weighted_and_duplicated_surveys_give_identical_srp_verdicts(tmp_path):
     pd.testing.assert_frame_equal(tables[0], tables[1], check_exact=True)
     # the Gaussian model's priors, set in the config, are in the report's prior table
     report = (tmp_path / "weighted" / "report.md").read_text()
-    assert re.search(r"\| SRP Gaussian \| recovery_effect\[[a-z_]+, favourable\] \| Normal\(0, 0\.8\) \|", report), report
+    row = r"\| SRP Gaussian \| recovery_effect\[[a-z_]+, favourable\] \| Normal\(0, 0\.8\) \|"
+    assert re.search(row, report), report
 
 
 def test_srp_verdicts_are_unpooled_unless_the_config_pools_them(monkeypatch):
@@ -235,7 +237,7 @@ def test_srp_verdicts_are_unpooled_unless_the_config_pools_them(monkeypatch):
     for config in (SRP_CONFIG, {**SRP_CONFIG, "srp_pooled": True}):
         with pytest.raises(RuntimeError, match="stop here"):
             fit_run.fit_survey(srp_survey(), config)
-    assert told == [False, True]
+    assert told == [VERDICTS_POOLED, True]  # the config's default is the package's
 
 
 def test_srp_refuses_an_experiment_without_its_control(tmp_path, capsys, no_sampling):

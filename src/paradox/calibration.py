@@ -221,8 +221,8 @@ def _goal_lines(table: pd.DataFrame) -> list[str]:
     lines.append(f"coverage of the 95% intervals: {coverage.min():.3f}-{coverage.max():.3f}; goal {lo}-{hi}: "
                  f"{'met' if (coverage >= lo).all() and (coverage <= hi).all() else 'NOT met'}")
     unconverged = table["rate_not_converged"].max()
-    lines.append(f"surveys whose fit failed its convergence checks twice (no verdict): at most {unconverged:.3f}"
-                 + ("; where the claim is false, its rate could be higher by up to that share" if unconverged > 0 else ""))
+    caveat = "; where the claim is false, its rate could be higher by up to that share" if unconverged > 0 else ""
+    lines.append(f"surveys whose fit failed its convergence checks twice (no verdict): at most {unconverged:.3f}{caveat}")
     for row in table[table["claim_true"]].itertuples():
         lines.append(f"power ({row.scenario}, {'pooled' if row.pooled else 'unpooled'}): {row.rate_claim:.3f} "
                      f"(+/- {row.mc_se:.3f})")

@@ -313,9 +313,9 @@ CONFIG_KEYS: dict[str, ConfigKey] = {
                                       "statistics cannot and say 'none'; leave_out: every SRP verdict uses "
                                       "experiment and cell alone; refuse: exit 2 naming them. The report says "
                                       "which", "model"),
-    "srp_pooled": ConfigKey(_flag, "with srp, separate layout: partially pool the experiments' recovery effects in "
-                            "the SRP ordinal and Gaussian models (default false: each experiment's verdict from its own "
-                            "effects; pooling borrows a paradox from the other experiments, README, Operating "
+    "srp_pooled": ConfigKey(_flag, "with srp, separate layout: partially pool the experiments' recovery effects "
+                            "in the SRP ordinal and Gaussian models (default false: each experiment's verdict from its "
+                            "own effects; pooling borrows a paradox from the other experiments, README, Operating "
                             "characteristics)", "model"),
     "srp_design": ConfigKey(_optional_text, "with srp: the design YAML that names each experiment's hypothesis, "
                             "favourable level and layout (separate, shared_control, factorial, within_subject; "
