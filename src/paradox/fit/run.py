@@ -96,7 +96,7 @@ def prepare(data, config) -> Prepared:
         if config.srp_pooled:
             cautions.append("srp_pooled: true: each experiment's verdict borrows from the other experiments' effects. "
                             "Where one experiment has no paradox and the others have it, the pooled model called the "
-                            "claim there in about 14% of simulated surveys (README, Operating characteristics); the "
+                            "claim there in about 12% of simulated surveys (README, Operating characteristics); the "
                             "default, unpooled verdicts, in 0.5%.")
     priors = gaussian_priors = None
     if design is not None:
