@@ -96,8 +96,9 @@ def prepare(data, config) -> Prepared:
         if config.srp_pooled:
             cautions.append("srp_pooled: true: each experiment's verdict borrows from the other experiments' effects. "
                             "Where one experiment has no paradox and the others have it, the pooled model called the "
-                            "claim there in about 12% of simulated surveys (README, Operating characteristics); the "
-                            "default, unpooled verdicts, in 0.5%.")
+                            "claim there in more than the 5% of simulated surveys the rule allows, the default "
+                            "unpooled one did not (README, Operating characteristics; "
+                            "results/calibration/operating_characteristics.csv).")
     priors = gaussian_priors = None
     if design is not None:
         priors, note = resolved_srp_priors(config, implied)
