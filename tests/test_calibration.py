@@ -93,10 +93,10 @@ def test_goal_report_judges_the_verdicts_model_first_and_labels_the_other(design
 
 
 def test_the_committed_study_meets_the_false_claim_goal_with_the_verdicts_model():
-    """results/calibration/ (make calibrate) for the model the verdicts come from (hypotheses.VERDICTS_POOLED):
+    """results/calibration/ (make calibrate) for the model the verdicts come from (verdict.VERDICTS_POOLED):
     every truth at the issue's 200 surveys, and the claim called where it is false in at most 5% of judgements.
     Pooling the verdicts, or a rule that errs more often, fails this until the study is run again and meets it."""
-    from paradox.hypotheses import VERDICTS_POOLED
+    from paradox.verdict import VERDICTS_POOLED
 
     table = calibration.read_table(calibration.OUTPUT_DIR / calibration.TABLE)
     rows = table[table["pooled"] == VERDICTS_POOLED]

@@ -18,7 +18,7 @@ from paradox.errors import EXIT_BAD_INPUT, InputError
 from paradox.fit import AnalysisConfig, prepare
 from paradox.fit import run as fit_run
 from paradox.fit.priors import HALF_NORMAL_SD, regression_priors, srp_gaussian_priors, srp_priors
-from paradox.hypotheses import VERDICTS_POOLED
+from paradox.verdict import VERDICTS_POOLED
 from paradox.models.srp import GaussianPriors, OrdinalPriors
 
 #: A short run: these tests check plumbing and a prior's dominance, not posterior numbers.
@@ -217,7 +217,7 @@ def test_weighted_and_duplicated_surveys_give_identical_srp_verdicts(tmp_path):
 
 
 def test_srp_verdicts_are_unpooled_unless_the_config_pools_them(monkeypatch):
-    """The SRP models keep each experiment's effects their own by default (hypotheses.VERDICTS_POOLED: a pooled
+    """The SRP models keep each experiment's effects their own by default (verdict.VERDICTS_POOLED: a pooled
     verdict borrows a paradox from the other experiments), the report says which; `srp_pooled: true` pools them,
     with a warning, and analyse_srp is told so."""
     assert not any("srp_pooled: true" in c for c in prepare(srp_survey(), SRP_CONFIG).cautions)

@@ -149,7 +149,7 @@ def test_destructive_out_is_refused_as_for_paradox_fit(tmp_path, capsys, out, me
 
 @pytest.mark.parametrize("pooled", [False, True])
 def test_a_raw_survey_is_fitted_with_the_configs_pooling(tmp_path, monkeypatch, pooled):
-    """As `paradox fit` fits it: unpooled unless the config says `srp_pooled: true` (hypotheses.VERDICTS_POOLED)."""
+    """As `paradox fit` fits it: unpooled unless the config says `srp_pooled: true` (verdict.VERDICTS_POOLED)."""
     import yaml
 
     from paradox.replication import survey as replication_survey

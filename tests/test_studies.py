@@ -126,9 +126,12 @@ def test_a_change_to_the_model_code_is_another_study(design, monkeypatch):
     assert {k: v for k, v in before.items() if k != "model"} == {k: v for k, v in after.items() if k != "model"}
 
 
-def test_importing_studies_leaves_pytensor_unimported():
-    """Workers unpickle tasks (importing paradox.studies) before they claim a compile directory."""
-    code = "import sys, paradox.studies; print('pytensor' in sys.modules, 'pymc' in sys.modules)"
+@pytest.mark.parametrize("module", ["paradox.studies", "paradox.calibration", "paradox.planning"])
+def test_importing_a_study_leaves_pytensor_unimported(module):
+    """Workers unpickle tasks (importing the modules of the studies' objects: paradox.studies, and the calibration
+    and planning studies' scenarios) before they claim a compile directory; pytensor imported first fails every
+    task (it did: calibration.py imported VERDICTS_POOLED from paradox.hypotheses, which imports pymc)."""
+    code = f"import sys, {module}; print('pytensor' in sys.modules, 'pymc' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
 

@@ -28,7 +28,6 @@ import pandas as pd
 
 from paradox import verdict as decision
 from paradox.design import DEFAULT_DESIGN, Design, load_design
-from paradox.hypotheses import VERDICTS_POOLED
 from paradox.planning import PLAN_DRAWS
 from paradox.settings import RESULTS_DIR, SamplerSettings
 from paradox.studies.tasks import OUTCOMES, judged_at
@@ -195,9 +194,9 @@ def read_table(path: str | Path = OUTPUT_DIR / TABLE) -> pd.DataFrame:
     return pd.read_csv(path, keep_default_na=False, na_values=[""])
 
 
-def goal_report(table: pd.DataFrame, verdicts_pooled: bool = VERDICTS_POOLED) -> list[str]:
+def goal_report(table: pd.DataFrame, verdicts_pooled: bool = decision.VERDICTS_POOLED) -> list[str]:
     """One line per goal of issue 11, met or not, with the numbers: first for the model the verdicts come from
-    (unpooled: hypotheses.VERDICTS_POOLED says why), then for the other, a sensitivity check whose misses are
+    (unpooled: verdict.VERDICTS_POOLED says why), then for the other, a sensitivity check whose misses are
     reported but do not decide the package's verdicts."""
     lines = []
     for pooled in (verdicts_pooled, not verdicts_pooled):

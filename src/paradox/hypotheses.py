@@ -27,7 +27,7 @@ from paradox.design import RECOVERY_LEVELS, Design
 from paradox.models import srp
 from paradox.models.sampling import assert_converged, convergence_report, sample
 from paradox.settings import SamplerSettings
-from paradox.verdict import DECISION_PROBABILITY, DecisionRule
+from paradox.verdict import DECISION_PROBABILITY, VERDICTS_POOLED, DecisionRule
 
 #: Width of the reported intervals (equal-tailed).
 INTERVAL = 0.95
@@ -231,17 +231,6 @@ class SRPResult:
     gaussian_idata: xr.DataTree | None = None
     gaussian_convergence: pd.DataFrame | None = None
 
-
-#: Whether the verdicts' models pool the experiments' effects (analyse_srp, fit_gaussian, `paradox fit`'s
-#: `srp_pooled`, `paradox replicate`): no. Each experiment's verdict comes from its own effects, with thresholds and
-#: respondent spread shared. Measured (`make calibrate`, notebook 10): when one experiment has no paradox and three
-#: have it (truth "mixed"), the pooled model called the claim in that one in 14.3% +/- 4.7% of simulated surveys (56
-#: surveys when this was decided, 2026-11-29; the current rate is in results/calibration/), pulled up by its three
-#: neighbours; the unpooled model in 0.5% +/- 0.5% (200), and at most 2.5% +/- 0.5% under every truth where the
-#: claim is false. The moderators are different manipulations; a verdict on one should not borrow a paradox from
-#: the others. The pooled model stays for the question it answers (the common mean and spread of the effects) and
-#: as a sensitivity check (notebook 06).
-VERDICTS_POOLED = False
 
 #: NUTS target acceptance of the pooled models: four experiments say little about tau, so neither the centred
 #: nor the non-centred form is free of curvature, and at 0.95 both diverged now and then: the Gaussian model once

@@ -39,6 +39,17 @@ from scipy import stats
 #: "Operating characteristics"). The design file's `decision` section sets it for the SRP verdicts.
 DECISION_PROBABILITY = 0.975
 
+#: Whether the verdicts' models pool the experiments' effects (analyse_srp, fit_gaussian, `paradox fit`'s
+#: `srp_pooled`, `paradox replicate`): no. Each experiment's verdict comes from its own effects, with thresholds and
+#: respondent spread shared. Measured (`make calibrate`, notebook 10): when one experiment has no paradox and three
+#: have it (truth "mixed"), the pooled model called the claim in that one in 14.3% +/- 4.7% of simulated surveys (56
+#: surveys when this was decided, 2026-11-29; the current rate is in results/calibration/), pulled up by its three
+#: neighbours; the unpooled model in 0.5% +/- 0.5% (200), and at most 2.5% +/- 0.5% under every truth where the
+#: claim is false. The moderators are different manipulations; a verdict on one should not borrow a paradox from
+#: the others. The pooled model stays for the question it answers (the common mean and spread of the effects) and
+#: as a sensitivity check (notebook 06).
+VERDICTS_POOLED = False
+
 #: Default half-width of the region of practical equivalence on the latent (logit) scale: Kruschke's (2018,
 #: Advances in Methods and Practices in Psychological Science 1(2), 270-280) default of a tenth of the outcome's
 #: SD, taken for a logistic latent scale as 0.1 x pi / sqrt(3) = 0.18 (as bayestestR does).
