@@ -377,3 +377,19 @@ def test_a_pooled_block_from_the_config_enters_the_regression_and_its_prior_tabl
     assert {"cell|experiment_mean", "cell|experiment_tau", "cell|experiment"} <= set(priors.variables)
     with pytest.raises(ConfigError, match="key 'pooled': cell\\|shop: shop is not among the config's factors"):
         load_config(None, {**config, "pooled": "cell|shop"})
+
+
+def test_a_separate_block_from_the_config_enters_the_regression_and_its_prior_table():
+    """`separate: [cell|experiment]`: the regression's cell effects are each experiment's own (no mean, no spread);
+    the prior table holds them with the effects' prior; a factor the config lacks is refused naming the key."""
+    from paradox.fit.priors import regression_priors
+
+    config = {"respondent": "respondent_id", "items": ["sat_1", "sat_2", "sat_3"], "scale": [1, 7],
+              "factors": {"experiment": None, "cell": None}, "separate": ["cell|experiment"]}
+    prepared = prepare(DEFAULT_OUTPUT, config)
+    assert prepared.regression.spec.separate == (("cell", "experiment"),) and not prepared.regression.spec.pooled
+    assert load_config(None, config).as_dict()["separate"] == ["cell|experiment"]
+    priors = regression_priors(prepared.regression)
+    assert "cell|experiment" in priors.variables and "cell|experiment_tau" not in priors.variables
+    with pytest.raises(ConfigError, match="key 'separate': cell\\|shop: shop is not among the config's factors"):
+        load_config(None, {**config, "separate": "cell|shop"})

@@ -10,6 +10,7 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
+import pymc as pm
 import pytest
 from scipy import stats
 
@@ -489,26 +490,51 @@ def test_a_pooled_block_replaces_the_factors_main_effect(survey):
             build_regression(survey, RegressionSpec(pooled=pooled, interactions=interactions))
 
 
+def test_a_separate_block_gives_each_level_its_own_effects(survey):
+    """`separate=(("cell", "experiment"),)`: cell's effects in each experiment, each ~ N(0, effect_sd) on its own
+    (no mean, no spread), in place of cell's main effect; experiment keeps its own. A factor in two blocks, or in a
+    block and an interaction, is refused."""
+    spec = RegressionSpec(respondent_intercept=True, integrate_respondents=True, separate=(("cell", "experiment"),),
+                          priors=Priors(effect_sd=1.5))
+    fitted = build_regression(survey, spec)
+    assert fitted.parameters == ["item", "experiment", "cell|experiment", "respondent_sd", "cutpoints"]
+    model = fitted.model
+    assert model.named_vars_to_dims["cell|experiment"] == ("cell|experiment_group", "cell|experiment_level")
+    assert "cell|experiment_tau" not in model.named_vars
+    point = np.random.default_rng(1).normal(size=(len(survey.spec.factors["experiment"]), 2))
+    prior = pm.logp(model["cell|experiment"], point).eval()
+    np.testing.assert_allclose(prior, stats.norm.logpdf(point, 0.0, 1.5))
+    for blocks, message in [(dict(pooled=(("cell", "experiment"),), separate=(("cell", "experiment"),)), "one block"),
+                            (dict(separate=(("cell", "experiment"),), interactions=(("cell", "experiment"),)),
+                             "interaction")]:
+        with pytest.raises(ValueError, match=f"cell\\|experiment: .*{message}"):
+            build_regression(survey, RegressionSpec(**blocks))
+
+
 @pytest.mark.slow
-def test_the_srp_model_is_a_regression_spec_with_a_pooled_block(survey, settings):
-    """The SRP analysis's pooled ordinal model as a spec on this engine: factors experiment and cell, cell's effects
-    pooled across experiments, respondent intercepts integrated out, the SRP model's priors. Its recovery effects,
-    their mean and spread agree with srp.ordinal_model's within 0.2 posterior SD (2026-11-29: within 0.05), although
-    the regression has shared cutpoints plus item shifts where the SRP model has free cutpoints per item (the
-    stand-in is generated with the former)."""
+@pytest.mark.parametrize("pooled", [True, False], ids=["pooled", "separate"])
+def test_the_srp_model_is_a_regression_spec_with_a_block(survey, settings, pooled):
+    """The SRP analysis's ordinal models as specs on this engine: factors experiment and cell, cell's effects in
+    each experiment pooled across experiments (`pooled`) or each their own (`separate`, the verdicts' model),
+    respondent intercepts integrated out, the SRP model's priors. Their recovery effects (and the pooled one's mean
+    and spread) agree with srp.ordinal_model's within 0.2 posterior SD (2026-11-29: pooled within 0.05), although the
+    regression has shared cutpoints plus item shifts where the SRP model has free cutpoints per item (the stand-in
+    is generated with the former) and treatment-coded experiments where it has zero-sum baselines."""
     from paradox import hypotheses
     from paradox.models import srp
 
     priors = srp.OrdinalPriors()
-    spec = RegressionSpec(respondent_intercept=True, integrate_respondents=True, pooled=(("cell", "experiment"),),
+    block = {"pooled" if pooled else "separate": (("cell", "experiment"),)}
+    spec = RegressionSpec(respondent_intercept=True, integrate_respondents=True, **block,
                           priors=Priors(effect_sd=priors.effect_sd, effect_spread=priors.effect_spread,
                                         respondent_sd=priors.respondent_sd))
-    srp_model = srp.ordinal_model(survey, priors, integrate_respondents=True)
-    pooled = hypotheses.settings_for(srp_model, settings)
-    engine = sample(build_regression(survey, spec).model, pooled)["posterior"]
-    reference = sample(srp_model, pooled)["posterior"]
-    pairs = [("cell|experiment", "recovery_effect"), ("cell|experiment_mean", "recovery_effect_mean"),
-             ("cell|experiment_tau", "recovery_effect_tau")]
+    srp_model = srp.ordinal_model(survey, priors, pooled=pooled, integrate_respondents=True)
+    run = hypotheses.settings_for(srp_model, settings)
+    engine = sample(build_regression(survey, spec).model, run)["posterior"]
+    reference = sample(srp_model, run)["posterior"]
+    pairs = [("cell|experiment", "recovery_effect")]
+    if pooled:
+        pairs += [("cell|experiment_mean", "recovery_effect_mean"), ("cell|experiment_tau", "recovery_effect_tau")]
     for ours, theirs in pairs:
         a, b = engine[ours].mean(("chain", "draw")).values, reference[theirs].mean(("chain", "draw")).values
         sd = reference[theirs].std(("chain", "draw")).values

@@ -114,9 +114,10 @@ def _factor_pairs(separator: str, what: str, example: str):
 
 
 #: The config keys that hold pairs of factors, and how a pair is written ("a:b", "a|b").
-PAIR_SEPARATORS = {"interactions": ":", "pooled": "|"}
+PAIR_SEPARATORS = {"interactions": ":", "pooled": "|", "separate": "|"}
 _interactions = _factor_pairs(PAIR_SEPARATORS["interactions"], "an interaction", "severity:recovery")
 _pooled = _factor_pairs(PAIR_SEPARATORS["pooled"], "a pooled block", "cell|experiment")
+_separate = _factor_pairs(PAIR_SEPARATORS["separate"], "a separate block", "cell|experiment")
 
 
 def _scale(value) -> tuple[int, int] | None:
@@ -264,6 +265,11 @@ CONFIG_KEYS: dict[str, ConfigKey] = {
                         "partially pooled (a mean per level and one spread, as the SRP model's recovery effects across "
                         "experiments), e.g. [cell|experiment]; in place of a's main effect. The SRP verdicts' models "
                         "are not changed by it", "model"),
+    "separate": ConfigKey(_separate, "pairs of factors a|b whose first factor has its own effects in each of the "
+                          "second's levels, not pooled (as the SRP verdicts' recovery effects in each experiment), "
+                          "e.g. [cell|experiment]; in place of a's main effect, each effect with the effects' prior "
+                          "(a:b beside a instead makes a's effects in b's first level the reference of the others)",
+                          "model"),
     "group": ConfigKey(_optional_text, "column of a grouping (e.g. store, class): adds a random intercept per group",
                        "data"),
     "weight": ConfigKey(_optional_text, "frequency-weight column: each row stands for that many respondents "
@@ -368,6 +374,7 @@ class AnalysisConfig:
     covariates: tuple[str, ...] = ()
     interactions: tuple[tuple[str, str], ...] = ()
     pooled: tuple[tuple[str, str], ...] = ()
+    separate: tuple[tuple[str, str], ...] = ()
     within_respondent: tuple[str, ...] = ()
     group: str | None = None
     weight: str | None = None
@@ -480,10 +487,11 @@ class AnalysisConfig:
             if missing or a == b:
                 fail("interactions", f"{a}:{b}: " + (f"{', '.join(missing)} is not among the config's factors"
                                                      if missing else "a factor cannot interact with itself"))
-        for a, b in self.pooled:
-            missing = [f for f in (a, b) if f not in self.factors]
-            if missing:
-                fail("pooled", f"{a}|{b}: {', '.join(missing)} is not among the config's factors")
+        for key in ("pooled", "separate"):
+            for a, b in getattr(self, key):
+                missing = [f for f in (a, b) if f not in self.factors]
+                if missing:
+                    fail(key, f"{a}|{b}: {', '.join(missing)} is not among the config's factors")
         try:
             self.survey_spec()
         except ValueError as exc:
@@ -547,7 +555,7 @@ class AnalysisConfig:
         return RegressionSpec(family=self.model, link=self.link, respondent_intercept=respondent_intercept,
                               item_effects=self.item_effects, cutpoints=self.cutpoints, priors=priors or self.priors,
                               interactions=self.interactions, integrate_respondents=integrate_respondents,
-                              pooled=self.pooled)
+                              pooled=self.pooled, separate=self.separate)
 
     def sampler_settings(self, base: SamplerSettings | None = None) -> SamplerSettings:
         """The run settings: `base` (default: the PARADOX_* environment), overridden by this config."""

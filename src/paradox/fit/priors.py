@@ -47,8 +47,8 @@ def regression_priors(regression: RegressionModel) -> PriorTable:
     p = regression.spec.priors.resolved(family, regression.survey.spec.scale)
     table = {}
     for term in regression.terms:
-        if term.is_pooled:  # as the SRP model's pooled recovery effects
-            table.update(_recovery_effect_priors(p.effect_sd, p.effect_spread, True, term.name))
+        if term.is_block:  # as the SRP model's recovery effects, pooled or not
+            table.update(_recovery_effect_priors(p.effect_sd, p.effect_spread, term.pooling, term.name))
         else:
             table[term.name] = (f"Normal(0, {p.effect_sd:.4g})", p.effect_sd)
     if family == "ordinal":

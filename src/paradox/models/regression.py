@@ -19,7 +19,9 @@ level); `respondent_intercept` does the same per respondent (sd `respondent_sd`)
 levels, named `a:b[level_a:level_b]` (R's treatment coding, so it matches `clm(y ~ a * b)`). A pooled block
 (`RegressionSpec.pooled`, a|b) lets factor a's effects vary across the levels of factor b, partially pooled:
 `a|b[level_b, level_a]` = `a|b_mean[level_a]` + `a|b_tau` z, in place of a's main effect (b keeps its own), as the
-SRP model's recovery effects vary across experiments.
+SRP model's recovery effects vary across experiments; a separate block (`RegressionSpec.separate`, a|b unpooled) gives
+each level of b its own effects of a, each ~ N(0, effect_sd), as the SRP verdicts' recovery effects (a:b beside a
+differs in its priors: there the effects in b's baseline level are a's main effect, and the others add to it).
 
 Gaussian: each respondent's mean answer over the items they answered, normal around
 intercept + effects, with residual sd `sigma`.
@@ -119,6 +121,8 @@ class RegressionSpec:
     integrate_respondents: bool = False
     #: Pairs of factors (a, b): a's effects vary across b's levels, partially pooled (a|b; see the module docstring).
     pooled: tuple[tuple[str, str], ...] = ()
+    #: Pairs of factors (a, b): a's effects in each of b's levels, each their own (a|b unpooled).
+    separate: tuple[tuple[str, str], ...] = ()
     #: (term name, sd): that term's effects or slope ~ Normal(0, sd) in place of the priors' effect_sd (the SRP cell
     #: model's covariates: effect_sd / the covariate's SD, paradox.models.srp.adjustment_priors).
     term_priors: tuple[tuple[str, float], ...] = ()
@@ -195,18 +199,21 @@ def model_terms(survey: Survey, spec: RegressionSpec) -> tuple[Term, ...]:
             terms.append(Term(name, levels))
     terms += [Term(name) for name in survey.spec.covariates]
     factors = {t.name: t for t in terms if t.is_factor and t.name != "item"}
-    for a, b in spec.pooled:
+    blocks = [(a, b, True) for a, b in spec.pooled] + [(a, b, False) for a, b in spec.separate]
+    for a, b, pooling in blocks:
+        kind = "pooled" if pooling else "separate"
         missing = [f for f in (a, b) if f not in factors]
         if missing or a == b or any(a in pair for pair in spec.interactions):
-            raise ValueError(f"pooled {a}|{b}: " + (
+            raise ValueError(f"{kind} {a}|{b}: " + (
                 f"{', '.join(missing)} is not a factor of the model (with more than one level)" if missing else
                 "a factor cannot vary across itself" if a == b else
                 f"{a} also enters an interaction; its effects already differ by the levels of {b}"))
-        if sum(pair[0] == a for pair in spec.pooled) > 1:
-            raise ValueError(f"pooled {a}|{b}: {a}'s effects can vary across one factor")
+        if sum(block[0] == a for block in blocks) > 1:
+            raise ValueError(f"{kind} {a}|{b}: {a}'s effects can vary across one factor, in one block")
         # a's effects in each level of b replace a's main effect; b keeps its own (the groups' baselines)
         terms = [t for t in terms if t.name != a]
-        terms.append(Term(f"{a}|{b}", factors[a].levels, components=(a, b), groups=factors[b].levels))
+        terms.append(Term(f"{a}|{b}", factors[a].levels, components=(a, b), groups=factors[b].levels,
+                          pooling=pooling))
     for a, b in spec.interactions:
         missing = [f for f in (a, b) if f not in factors]
         if missing or a == b:
@@ -305,7 +312,7 @@ def integration_refused(survey: Survey, spec: RegressionSpec) -> str | None:
 
 def _predictor_columns(survey: Survey, terms: tuple[Term, ...]) -> list[str]:
     columns = [t.name for t in terms if t.components is None]
-    columns += [c for t in terms if t.is_pooled for c in t.components if c not in columns]
+    columns += [c for t in terms if t.is_block for c in t.components if c not in columns]
     return columns + [c for c in (survey.spec.group,) if c]
 
 

@@ -3,7 +3,8 @@
 A factor is treatment-coded (its first level the baseline, one effect per other level), a numeric covariate has
 a slope, an interaction of two factors one effect per pair of non-baseline levels (R's a:b); a factor's effects
 may instead vary across the levels of another, partially pooled (a|b: effect[b, a] = mean[a] + tau z[b, a], the
-SRP model's recovery effects across experiments); a grouping column and, on request, the respondent add zero-sum
+SRP model's recovery effects across experiments) or each level's its own (a|b unpooled: effect[b, a] ~ N(0, sd), the
+SRP verdicts' recovery effects); a grouping column and, on request, the respondent add zero-sum
 random intercepts (paradox.models.ordinal.zero_sum_intercepts). `linear_predictor` sums them for each row,
 centred (see there).
 """
@@ -31,13 +32,15 @@ class Term:
     # its effects vary across (levels are then the first factor's, `groups` the second's)
     components: tuple[str, str] | None = None
     groups: tuple[str, ...] = ()  # a pooled block's: every level of the factor its effects vary across
+    pooling: bool = True  # a block's effects partially pooled across its groups, or each group's its own
 
     @property
     def is_factor(self) -> bool:
         return bool(self.levels) and self.components is None
 
     @property
-    def is_pooled(self) -> bool:
+    def is_block(self) -> bool:
+        """Whether this is a block: one factor's effects in each level of another (pooled or not)."""
         return bool(self.groups)
 
     @property
@@ -76,11 +79,11 @@ def linear_predictor(rows: pd.DataFrame, terms: tuple[Term, ...], effect_sd: flo
     prior_sd = prior_sd or {}
     for term in terms:
         sd = prior_sd.get(term.name, effect_sd)
-        if term.is_pooled:
+        if term.is_block:
             full, shares, codes = pooled_effects(term, sd, effect_spread, rows, reference, weights)
             eta = eta + full[codes] - (full * shares).sum()
             offset = offset + (full * shares).sum()
-            names += [f"{term.name}_mean", f"{term.name}_tau"]
+            names += [f"{term.name}_mean", f"{term.name}_tau"] if term.pooling else []
         elif term.components:
             effect = pm.Normal(term.name, 0.0, sd, dims=term.dim)
             dummies = interaction_dummies(rows, term)
@@ -125,13 +128,13 @@ def factor_effects(term: Term, sd: float, reference: pd.DataFrame, weights: np.n
 
 def pooled_effects(term: Term, sd: float, spread: float, rows: pd.DataFrame, reference: pd.DataFrame,
                    weights: np.ndarray):
-    """A pooled block (inside a model context): the effects of factor a = term.components[0] in each level of
+    """A block (inside a model context): the effects of factor a = term.components[0] in each level of
     b = term.components[1], partially pooled (ordinal.partially_pooled: `<name>_mean` ~ N(0, sd), `<name>_tau` ~
-    HalfNormal(spread), non-centred). Returns the effect of every (b level, a level) pair, a's baseline 0, as a
-    flat vector; the pairs' (weighted) shares in `reference`; and each row's pair."""
+    HalfNormal(spread), non-centred), or, without `term.pooling`, each ~ N(0, sd). Returns the effect of every
+    (b level, a level) pair, a's baseline 0, as a flat vector; the pairs' (weighted) shares in `reference`; and each row's pair."""
     a, b = term.components
     n_a, n_b = len(term.levels), len(term.groups)
-    effects = ordinal.partially_pooled(term.name, (term.group_dim, term.dim), n_b, sd, spread, True)
+    effects = ordinal.partially_pooled(term.name, (term.group_dim, term.dim), n_b, sd, spread, term.pooling)
     full = pt.concatenate([pt.zeros((n_b, 1)), effects], axis=1).flatten()
 
     def pairs(frame):
@@ -152,4 +155,4 @@ def interaction_dummies(frame: pd.DataFrame, term: Term) -> np.ndarray:
 
 def term_coords(terms: tuple[Term, ...]) -> dict:
     coords = {t.dim: list(t.levels[1:]) for t in terms if t.levels}
-    return {**coords, **{t.group_dim: list(t.groups) for t in terms if t.is_pooled}}
+    return {**coords, **{t.group_dim: list(t.groups) for t in terms if t.is_block}}
