@@ -3,8 +3,8 @@
 A factor is treatment-coded (its first level the baseline, one effect per other level), a numeric covariate has
 a slope, an interaction of two factors one effect per pair of non-baseline levels (R's a:b); a factor's effects
 may instead vary across the levels of another, partially pooled (a|b: effect[b, a] = mean[a] + tau z[b, a], the
-SRP model's recovery effects across experiments) or each level's its own (a|b unpooled: effect[b, a] ~ N(0, sd), the
-SRP verdicts' recovery effects); a grouping column and, on request, the respondent add zero-sum
+SRP model's recovery effects across experiments) or be each level's own (a|b unpooled: effect[b, a] ~ N(0, sd),
+the SRP verdicts' recovery effects); a grouping column and, on request, the respondent add zero-sum
 random intercepts (paradox.models.ordinal.zero_sum_intercepts). `linear_predictor` sums them for each row,
 centred (see there).
 """
@@ -28,10 +28,10 @@ class Term:
 
     name: str
     levels: tuple[str, ...] = ()  # all levels, baseline first; empty for a numeric covariate
-    # an interaction's two factors (levels are then its level pairs), or a pooled block's factor and the factor
+    # an interaction's two factors (levels are then its level pairs), or a block's factor and the factor
     # its effects vary across (levels are then the first factor's, `groups` the second's)
     components: tuple[str, str] | None = None
-    groups: tuple[str, ...] = ()  # a pooled block's: every level of the factor its effects vary across
+    groups: tuple[str, ...] = ()  # a block's: every level of the factor its effects vary across
     pooling: bool = True  # a block's effects partially pooled across its groups, or each group's its own
 
     @property
@@ -80,7 +80,7 @@ def linear_predictor(rows: pd.DataFrame, terms: tuple[Term, ...], effect_sd: flo
     for term in terms:
         sd = prior_sd.get(term.name, effect_sd)
         if term.is_block:
-            full, shares, codes = pooled_effects(term, sd, effect_spread, rows, reference, weights)
+            full, shares, codes = block_effects(term, sd, effect_spread, rows, reference, weights)
             eta = eta + full[codes] - (full * shares).sum()
             offset = offset + (full * shares).sum()
             names += [f"{term.name}_mean", f"{term.name}_tau"] if term.pooling else []
@@ -126,12 +126,13 @@ def factor_effects(term: Term, sd: float, reference: pd.DataFrame, weights: np.n
     return full, shares
 
 
-def pooled_effects(term: Term, sd: float, spread: float, rows: pd.DataFrame, reference: pd.DataFrame,
-                   weights: np.ndarray):
+def block_effects(term: Term, sd: float, spread: float, rows: pd.DataFrame, reference: pd.DataFrame,
+                  weights: np.ndarray):
     """A block (inside a model context): the effects of factor a = term.components[0] in each level of
     b = term.components[1], partially pooled (ordinal.partially_pooled: `<name>_mean` ~ N(0, sd), `<name>_tau` ~
     HalfNormal(spread), non-centred), or, without `term.pooling`, each ~ N(0, sd). Returns the effect of every
-    (b level, a level) pair, a's baseline 0, as a flat vector; the pairs' (weighted) shares in `reference`; and each row's pair."""
+    (b level, a level) pair, a's baseline 0, as a flat vector; the pairs' (weighted) shares in `reference`; and
+    each row's pair."""
     a, b = term.components
     n_a, n_b = len(term.levels), len(term.groups)
     effects = ordinal.partially_pooled(term.name, (term.group_dim, term.dim), n_b, sd, spread, term.pooling)
